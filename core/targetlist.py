@@ -1,0 +1,541 @@
+"""Saved target lists: folders of targets whose settings are inherited from the folders above them.
+
+A setting left as ``None`` means "inherit": the nearest folder that sets it wins, then the application
+default (RDCMan / Royal TS style). Lists and folders are immutable; every edit returns a new ``TargetList``,
+so the GUI can keep the previous one for undo and a worker thread never sees a half-edited list.
+
+The file format has no password field at all; credentials are referenced by the NAME they have in the keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from core.atomicfile import atomic_write_bytes
+from core.target import Endpoint, parse_target
+
+log = logging.getLogger(__name__)
+
+FORMAT = "testconnection-targets"
+VERSION = 1
+TRANSPORTS = ("http", "https")
+AUTH_METHODS = ("none", "basic", "ntlm", "negotiate", "kerberos", "credssp", "certificate")
+#: The fields a folder can give its targets. The order is the order of CSV columns and of the JSON keys.
+INHERITED = ("port", "transport", "auth", "credential", "ca_check", "cn_check")
+APP_DEFAULTS: dict[str, Any] = {"transport": "http", "auth": "none", "ca_check": True, "cn_check": True}
+
+
+class InvalidField(ValueError):
+    """A value that cannot be stored. ``field`` names the setting, ``str(error)`` says whose and why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ListFileError(Exception):
+    """A list file that cannot be read or must not be replaced. The message is meant for the user."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+        self.message = message
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _check_settings(owner: str, values: Settings | Target) -> None:
+    """Validate the inheritable settings; shared by targets and folder defaults so the rules live once."""
+    port = values.port
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+        raise InvalidField("port", f"{owner}: port must be a number from 1 to 65535, got {port!r}")
+    if values.transport is not None and values.transport not in TRANSPORTS:
+        raise InvalidField("transport", f"{owner}: transport must be http or https, got {values.transport!r}")
+    if values.auth is not None and values.auth not in AUTH_METHODS:
+        raise InvalidField(
+            "auth", f"{owner}: auth must be one of {', '.join(AUTH_METHODS)}, got {values.auth!r}"
+        )
+    if values.credential is not None and (not isinstance(values.credential, str) or not values.credential):
+        raise InvalidField(
+            "credential", f"{owner}: credential must be a non-empty name, got {values.credential!r}"
+        )
+    for name in ("ca_check", "cn_check"):
+        value = getattr(values, name)
+        if value is not None and not isinstance(value, bool):
+            raise InvalidField(name, f"{owner}: {name} must be true or false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Folder defaults: the inheritable settings, each ``None`` for "inherit from the folder above"."""
+
+    port: int | None = None
+    transport: str | None = None
+    auth: str | None = None
+    credential: str | None = None
+    ca_check: bool | None = None
+    cn_check: bool | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One saved machine. ``host`` is any TARGET form; a scheme or port written there beats the settings."""
+
+    host: str
+    name: str = ""
+    port: int | None = None
+    transport: str | None = None
+    auth: str | None = None
+    credential: str | None = None
+    ca_check: bool | None = None
+    cn_check: bool | None = None
+    notes: str = ""
+    id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        # Cheap checks only, so a 10,000-target list loads fast; importers and the GUI run the full TARGET
+        # parser (core.target.parse_target) on what a user types.
+        owner = f"target {self.label!r}"
+        if not isinstance(self.host, str) or not self.host.strip():
+            raise InvalidField("host", f"{owner}: host must not be empty")
+        if any(c.isspace() for c in self.host):
+            raise InvalidField("host", f"{owner}: host must not contain spaces, got {self.host!r}")
+        if not isinstance(self.name, str) or not isinstance(self.notes, str):
+            raise InvalidField("name", f"{owner}: name and notes must be text")
+        if not isinstance(self.id, str) or not self.id:
+            raise InvalidField("id", f"{owner}: id must be a non-empty string")
+        _check_settings(owner, self)
+
+    @property
+    def label(self) -> str:
+        """What to call the target in the UI and in messages."""
+        return self.name or str(self.host)
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str
+    defaults: Settings = Settings()
+    targets: tuple[Target, ...] = ()
+    folders: tuple[Folder, ...] = ()
+    id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or "/" in self.name:
+            # "/" separates folders in CSV files and folder paths, so it cannot be part of a name.
+            raise InvalidField("folder", f"folder {self.name!r}: name must be non-empty text without '/'")
+        _check_settings(f"folder {self.name!r}", self.defaults)
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A target with every setting decided (target, then folders inside-out, then application defaults)."""
+
+    target: Target
+    folder_path: tuple[str, ...]
+    port: int | None  # None: the port written in the host, else the transport's default
+    transport: str
+    auth: str
+    credential: str | None
+    ca_check: bool
+    cn_check: bool
+
+    def endpoint(self) -> Endpoint:
+        """Where to connect. A scheme or port written in the host wins, as on the command line."""
+        return parse_target(self.target.host, transport=self.transport, port=self.port)
+
+
+@dataclass(frozen=True)
+class TargetList:
+    name: str = "Targets"
+    root: Folder = field(default_factory=lambda: Folder("Targets"))
+    version: int = VERSION
+    #: Things noticed while loading (e.g. password fields that were dropped); not part of the list itself.
+    load_warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    # --- finding ---------------------------------------------------------------------------------
+
+    def folder_chain(self, target_id: str) -> tuple[Folder, ...] | None:
+        """The folders from the root down to the one holding the target, or None if it is not in the list."""
+        return _chain_to_target(self.root, target_id, ())
+
+    def find_target(self, target_id: str) -> Target | None:
+        chain = self.folder_chain(target_id)
+        if chain is None:
+            return None
+        return next(t for t in chain[-1].targets if t.id == target_id)
+
+    def find_folder(self, folder_id: str) -> Folder | None:
+        return next((f for f in _walk_folders(self.root) if f.id == folder_id), None)
+
+    def targets(self) -> Iterator[Target]:
+        for folder in _walk_folders(self.root):
+            yield from folder.targets
+
+    def resolved(self) -> Iterator[ResolvedTarget]:
+        """Every target with its effective settings in display order (a folder's targets, then subfolders)."""
+        yield from _resolve_all(self.root, ())
+
+    def effective(self, target: Target | str) -> ResolvedTarget:
+        target_id = target if isinstance(target, str) else target.id
+        chain = self.folder_chain(target_id)
+        if chain is None:
+            raise KeyError(target_id)
+        found = next(t for t in chain[-1].targets if t.id == target_id)
+        return _resolve(found, chain)
+
+    # --- editing: each returns a new list --------------------------------------------------------
+
+    def add_target(self, folder_id: str, target: Target) -> TargetList:
+        return self._edit_folder(folder_id, lambda f: replace(f, targets=(*f.targets, target)))
+
+    def replace_target(self, target: Target) -> TargetList:
+        """Put an edited target (same id) where the old one was; this is also how a target is renamed."""
+        chain = self._chain_or_raise(target.id)
+        return self._edit_folder(
+            chain[-1].id,
+            lambda f: replace(f, targets=tuple(target if t.id == target.id else t for t in f.targets)),
+        )
+
+    def duplicate_target(self, target_id: str) -> tuple[TargetList, Target]:
+        """A copy with a new id, placed right after the original in the same folder."""
+        chain = self._chain_or_raise(target_id)
+        original = next(t for t in chain[-1].targets if t.id == target_id)
+        copy = replace(original, id=new_id(), name=f"{original.label} (copy)")
+
+        def insert(f: Folder) -> Folder:
+            out: list[Target] = []
+            for t in f.targets:
+                out.append(t)
+                if t.id == target_id:
+                    out.append(copy)
+            return replace(f, targets=tuple(out))
+
+        return self._edit_folder(chain[-1].id, insert), copy
+
+    def delete_target(self, target_id: str) -> TargetList:
+        chain = self._chain_or_raise(target_id)
+        return self._edit_folder(
+            chain[-1].id, lambda f: replace(f, targets=tuple(t for t in f.targets if t.id != target_id))
+        )
+
+    def move_target(self, target_id: str, folder_id: str) -> TargetList:
+        target = self.find_target(target_id)
+        if target is None:
+            raise KeyError(target_id)
+        if self.find_folder(folder_id) is None:
+            raise KeyError(folder_id)
+        return self.delete_target(target_id).add_target(folder_id, target)
+
+    def add_folder(
+        self, parent_id: str, name: str, defaults: Settings = Settings()
+    ) -> tuple[TargetList, Folder]:
+        folder = Folder(name, defaults)
+        return self._edit_folder(parent_id, lambda f: replace(f, folders=(*f.folders, folder))), folder
+
+    def rename_folder(self, folder_id: str, name: str) -> TargetList:
+        return self._edit_folder(folder_id, lambda f: replace(f, name=name))
+
+    def set_folder_defaults(self, folder_id: str, defaults: Settings) -> TargetList:
+        return self._edit_folder(folder_id, lambda f: replace(f, defaults=defaults))
+
+    def duplicate_folder(self, folder_id: str) -> tuple[TargetList, Folder]:
+        """A deep copy (new ids throughout) placed right after the original."""
+        if folder_id == self.root.id:
+            raise ValueError("the top folder cannot be duplicated")
+        original = self.find_folder(folder_id)
+        if original is None:
+            raise KeyError(folder_id)
+        copy = replace(_with_new_ids(original), name=f"{original.name} (copy)")
+        parent = self._parent_of(folder_id)
+
+        def insert(f: Folder) -> Folder:
+            out: list[Folder] = []
+            for sub in f.folders:
+                out.append(sub)
+                if sub.id == folder_id:
+                    out.append(copy)
+            return replace(f, folders=tuple(out))
+
+        return self._edit_folder(parent.id, insert), copy
+
+    def delete_folder(self, folder_id: str) -> TargetList:
+        """Delete a folder with everything in it."""
+        if folder_id == self.root.id:
+            raise ValueError("the top folder cannot be deleted")
+        parent = self._parent_of(folder_id)
+        return self._edit_folder(
+            parent.id, lambda f: replace(f, folders=tuple(s for s in f.folders if s.id != folder_id))
+        )
+
+    def add_targets(self, items: Iterable[tuple[Sequence[str], Target]]) -> TargetList:
+        """Add many targets by folder path (names below the root), creating folders as needed.
+
+        Used by importers; one pass, so importing 10,000 rows does not copy the list 10,000 times. A path
+        element matches the first existing subfolder of that name.
+        """
+        return replace(self, root=_add_by_path(self.root, [(tuple(p), t) for p, t in items]))
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _chain_or_raise(self, target_id: str) -> tuple[Folder, ...]:
+        chain = self.folder_chain(target_id)
+        if chain is None:
+            raise KeyError(target_id)
+        return chain
+
+    def _parent_of(self, folder_id: str) -> Folder:
+        parent = next(
+            (f for f in _walk_folders(self.root) if any(s.id == folder_id for s in f.folders)),
+            None,
+        )
+        if parent is None:
+            raise KeyError(folder_id)
+        return parent
+
+    def _edit_folder(self, folder_id: str, change: Any) -> TargetList:
+        new_root = _map_folder(self.root, folder_id, change)
+        if new_root is None:
+            raise KeyError(folder_id)
+        return replace(self, root=new_root)
+
+
+def _walk_folders(folder: Folder) -> Iterator[Folder]:
+    yield folder
+    for sub in folder.folders:
+        yield from _walk_folders(sub)
+
+
+def _chain_to_target(folder: Folder, target_id: str, above: tuple[Folder, ...]) -> tuple[Folder, ...] | None:
+    chain = (*above, folder)
+    if any(t.id == target_id for t in folder.targets):
+        return chain
+    for sub in folder.folders:
+        found = _chain_to_target(sub, target_id, chain)
+        if found is not None:
+            return found
+    return None
+
+
+def _map_folder(folder: Folder, folder_id: str, change: Any) -> Folder | None:
+    """``folder`` with the folder ``folder_id`` replaced by ``change(it)``; None if it is not below here."""
+    if folder.id == folder_id:
+        changed: Folder = change(folder)
+        return changed
+    for i, sub in enumerate(folder.folders):
+        new_sub = _map_folder(sub, folder_id, change)
+        if new_sub is not None:
+            return replace(folder, folders=(*folder.folders[:i], new_sub, *folder.folders[i + 1 :]))
+    return None
+
+
+def _with_new_ids(folder: Folder) -> Folder:
+    return replace(
+        folder,
+        id=new_id(),
+        targets=tuple(replace(t, id=new_id()) for t in folder.targets),
+        folders=tuple(_with_new_ids(f) for f in folder.folders),
+    )
+
+
+def _add_by_path(folder: Folder, items: list[tuple[tuple[str, ...], Target]]) -> Folder:
+    here = [t for path, t in items if not path]
+    below: dict[str, list[tuple[tuple[str, ...], Target]]] = {}
+    for path, t in items:
+        if path:
+            below.setdefault(path[0], []).append((path[1:], t))
+    subs = list(folder.folders)
+    for name, sub_items in below.items():
+        index = next((i for i, f in enumerate(subs) if f.name == name), None)
+        if index is None:
+            subs.append(_add_by_path(Folder(name), sub_items))
+        else:
+            subs[index] = _add_by_path(subs[index], sub_items)
+    return replace(folder, targets=(*folder.targets, *here), folders=tuple(subs))
+
+
+def _resolve(target: Target, chain: Sequence[Folder]) -> ResolvedTarget:
+    values: dict[str, Any] = {}
+    for name in INHERITED:
+        value = getattr(target, name)
+        if value is None:
+            value = next(
+                (getattr(f.defaults, name) for f in reversed(chain) if getattr(f.defaults, name) is not None),
+                APP_DEFAULTS.get(name),
+            )
+        values[name] = value
+    return ResolvedTarget(target=target, folder_path=tuple(f.name for f in chain[1:]), **values)
+
+
+def _resolve_all(folder: Folder, above: tuple[Folder, ...]) -> Iterator[ResolvedTarget]:
+    chain = (*above, folder)
+    for target in folder.targets:
+        yield _resolve(target, chain)
+    for sub in folder.folders:
+        yield from _resolve_all(sub, chain)
+
+
+# --- the file format ----------------------------------------------------------------------------
+
+
+def _settings_to_json(values: Settings | Target) -> dict[str, Any]:
+    return {name: getattr(values, name) for name in INHERITED if getattr(values, name) is not None}
+
+
+def _folder_to_json(folder: Folder) -> dict[str, Any]:
+    return {
+        "id": folder.id,
+        "name": folder.name,
+        "defaults": _settings_to_json(folder.defaults),
+        "targets": [
+            {"id": t.id, "name": t.name, "host": t.host, **_settings_to_json(t), "notes": t.notes}
+            for t in folder.targets
+        ],
+        "folders": [_folder_to_json(f) for f in folder.folders],
+    }
+
+
+def list_to_json(lst: TargetList) -> str:
+    """The storage format (also the JSON export format)."""
+    body = {"name": lst.name, "root": _folder_to_json(lst.root)}
+    doc = {"format": FORMAT, "version": VERSION, "list": body}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def _drop_passwords(found: list[int]) -> Any:
+    """A json object hook that never lets a password-like key into the parsed objects."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        kept = {}
+        for key, value in pairs:
+            if "password" in key.casefold():
+                found[0] += 1
+                continue
+            kept[key] = value
+        return kept
+
+    return hook
+
+
+def _expect(obj: Any, kind: type, what: str) -> Any:
+    if not isinstance(obj, kind):
+        expected = "an object" if kind is dict else "a list"
+        raise ValueError(f"{what} should be {expected}, got {type(obj).__name__}")
+    return obj
+
+
+def _settings_kwargs(obj: dict[str, Any]) -> dict[str, Any]:
+    return {name: obj[name] for name in INHERITED if name in obj}
+
+
+def _target_from_json(obj: Any) -> Target:
+    obj = _expect(obj, dict, "a target")
+    host = obj.get("host")
+    if not isinstance(host, str):
+        raise ValueError(f"target {obj.get('name', '?')!r}: host must be text, got {host!r}")
+    return Target(
+        host=host,
+        name=obj.get("name", ""),
+        notes=obj.get("notes", ""),
+        id=obj.get("id") or new_id(),
+        **_settings_kwargs(obj),
+    )
+
+
+def _folder_from_json(obj: Any) -> Folder:
+    obj = _expect(obj, dict, "a folder")
+    defaults = _expect(obj.get("defaults", {}), dict, f"folder {obj.get('name')!r} defaults")
+    try:
+        settings = Settings(**_settings_kwargs(defaults))
+    except TypeError as exc:  # pragma: no cover - all keys are known fields
+        raise ValueError(str(exc)) from None
+    return Folder(
+        name=obj.get("name", ""),
+        defaults=settings,
+        targets=tuple(_target_from_json(t) for t in _expect(obj.get("targets", []), list, "targets")),
+        folders=tuple(_folder_from_json(f) for f in _expect(obj.get("folders", []), list, "folders")),
+        id=obj.get("id") or new_id(),
+    )
+
+
+def parse_list(data: bytes, path: Path) -> TargetList:
+    """Parse the bytes of a list file; raises ListFileError with a message naming the problem."""
+    name = Path(path).name
+    untouched = "The file was left untouched."
+    passwords = [0]
+    try:
+        doc = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_drop_passwords(passwords))
+    except UnicodeDecodeError:
+        raise ListFileError(path, f"{name} is not a text file (not UTF-8). {untouched}") from None
+    except json.JSONDecodeError as exc:
+        raise ListFileError(
+            path,
+            f"{name} is damaged or incomplete (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
+            + untouched,
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ListFileError(path, f"{name} is not a TestConnection target list. {untouched}")
+    version = doc.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ListFileError(path, f"{name} has an invalid format version {version!r}. {untouched}")
+    if version > VERSION:
+        raise ListFileError(
+            path,
+            f"{name} was written by a newer TestConnection (format version {version}); "
+            f"this version reads version {VERSION}. {untouched}",
+        )
+    try:
+        body = _expect(doc.get("list"), dict, "the list")
+        list_name = body.get("name", "Targets")
+        if not isinstance(list_name, str):
+            raise ValueError(f"the list name must be text, got {list_name!r}")
+        root = _folder_from_json(body.get("root"))
+    except (ValueError, TypeError) as exc:
+        raise ListFileError(path, f"{name} contains an invalid entry: {exc}. {untouched}") from None
+    warnings: tuple[str, ...] = ()
+    if passwords[0]:
+        # Only the count: the values themselves must not reach a log or a message.
+        warnings = (
+            f"{name} contained {passwords[0]} password field(s). They were ignored and will not be saved; "
+            "keep passwords in the credential store and refer to them by name.",
+        )
+        log.warning("%s: ignored %d password field(s)", path, passwords[0])
+    return TargetList(name=list_name, root=root, version=VERSION, load_warnings=warnings)
+
+
+def load_list(path: Path) -> TargetList:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ListFileError(path, f"{path.name} could not be read: {exc.strerror or exc}") from None
+    return parse_list(data, path)
+
+
+def save_list(lst: TargetList, path: Path, *, force: bool = False) -> None:
+    """Write the list atomically, keeping the previous file as ``<name>.bak``.
+
+    An existing file that is not a readable list (damaged, or from a newer version) is not replaced unless
+    ``force`` is true; it is then kept as ``<name>.unreadable`` rather than overwriting a good ``.bak``.
+    """
+    path = Path(path)
+    backup: Path | None = path.with_name(path.name + ".bak")
+    if path.exists():
+        try:
+            parse_list(path.read_bytes(), path)
+        except ListFileError as exc:
+            if not force:
+                raise ListFileError(
+                    path, f"Not saved: {exc.message.replace(' The file was left untouched.', '')} "
+                    "Saving would replace it, so it was left untouched."
+                ) from None
+            backup = path.with_name(path.name + ".unreadable")
+    atomic_write_bytes(path, list_to_json(lst).encode("utf-8"), backup=backup)
