@@ -1,0 +1,53 @@
+"""TestConnection's session library: an MI-shaped API that tests a WinRM connection stage by stage.
+
+with Application() as app:
+    with app.new_session("srv01", options=DestinationOptions(transport="https")) as session:
+        with session.test_connection() as op:
+            result = op.get_instance()
+"""
+
+from core.diagnosis import STAGES, Diagnosis, Failure, IdentifyInfo, StageReport, StageStatus
+from core.mi import (
+    AuthType,
+    CancellationReason,
+    CertificateCredentials,
+    DestinationOptions,
+    Instance,
+    InstanceResult,
+    MessageChannel,
+    MIErrorCategory,
+    MIResult,
+    OperationCallbacks,
+    UserCredentials,
+)
+from core.operation import Application, Operation, Session
+from core.target import Endpoint, TargetError, parse_target
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STAGES",
+    "Application",
+    "AuthType",
+    "CancellationReason",
+    "CertificateCredentials",
+    "DestinationOptions",
+    "Diagnosis",
+    "Endpoint",
+    "Failure",
+    "IdentifyInfo",
+    "Instance",
+    "InstanceResult",
+    "MIErrorCategory",
+    "MIResult",
+    "MessageChannel",
+    "Operation",
+    "OperationCallbacks",
+    "Session",
+    "StageReport",
+    "StageStatus",
+    "TargetError",
+    "UserCredentials",
+    "__version__",
+    "parse_target",
+]

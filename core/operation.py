@@ -1,0 +1,331 @@
+"""Application → Session → Operation, with the semantics of ``MI_Session_TestConnection``.
+
+Rules kept here (protocol.md §1):
+- exactly one final result (``more_results=False``) per operation, and nothing after it;
+- with an ``instance_result`` callback the operation is asynchronous (callbacks come from a worker thread);
+  without one the caller pulls the result with :meth:`Operation.get_instance`;
+- :meth:`Operation.cancel` delivers the final "cancelled" result at once, from the cancelling thread; a probe
+  stuck in DNS or ``connect()`` is abandoned and whatever it finds later is dropped;
+- the overall deadline works the same way: the stage in flight is reported as timed out when it expires;
+- bad input is an ``INVALID_PARAMETER`` result naming the field, never an exception.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from types import TracebackType
+from typing import Self
+
+from core import classify
+from core.diagnosis import Diagnosis, Failure, StageReport, StageStatus, pending_stages, with_stage
+from core.mi import (
+    CancellationReason,
+    DestinationOptions,
+    InstanceResult,
+    MessageChannel,
+    MIResult,
+    OperationCallbacks,
+)
+from core.probe import Probe, check_options
+from core.target import Endpoint, TargetError, parse_target
+from core.wire import Deadline, Interrupter, StopReason, timers
+
+PROGRESS_ACTIVITY = "Test connection"
+
+
+class Operation:
+    """One running (or finished) test connection. Always close it, or use it as a context manager."""
+
+    def __init__(self, session: Session, flags: int, callbacks: OperationCallbacks | None) -> None:
+        self.session = session
+        self.flags = flags
+        self.callbacks = callbacks or OperationCallbacks()
+        # One re-entrant lock guards the state and serialises every callback, so nothing can overtake the final
+        # result (a callback may itself call cancel()).
+        self._lock = threading.RLock()
+        self._done = threading.Event()
+        self._final: InstanceResult | None = None
+        self._handed_out = False
+        self._closed = False
+        self._interrupter = Interrupter()
+        self._timer: int | None = None
+        self._probe: Probe | None = None
+        self._stage_started = time.perf_counter()
+        self._started_at = time.time()
+        self._endpoint: Endpoint | None = None
+        self._notes_sent = 0
+        self._diagnosis = Diagnosis(target=session.destination, endpoint="", stages=pending_stages())
+        self._thread = threading.Thread(target=self._run, name=f"test {session.destination}", daemon=True)
+        self._thread.start()
+
+    # --- the MI surface ---------------------------------------------------------------------------------------
+
+    @property
+    def diagnosis(self) -> Diagnosis:
+        """The stages so far, or the whole story once the final result is in."""
+        with self._lock:
+            return self._diagnosis
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def get_instance(self, timeout: float | None = None) -> InstanceResult:
+        """Block until the final result and return it (``MI_Operation_GetInstance``)."""
+        if self.callbacks.instance_result is not None:
+            return _error_result(
+                MIResult.INVALID_PARAMETER, "get_instance() cannot be used with an instance_result callback"
+            )
+        if not self._done.wait(timeout):
+            return _error_result(MIResult.FAILED, f"no result within {timeout} s; the operation is still running")
+        with self._lock:
+            if self._closed:
+                return _error_result(MIResult.FAILED, "the operation is closed")
+            if self._handed_out:
+                return _error_result(MIResult.FAILED, "the final result was already returned")
+            self._handed_out = True
+            assert self._final is not None
+            return self._final
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the final result without taking it (for asynchronous callers)."""
+        return self._done.wait(timeout)
+
+    def cancel(self, reason: CancellationReason = CancellationReason.NONE) -> None:
+        """Stop at once: the final result says the stage in flight was cancelled."""
+        self._stop(StopReason.CANCELLED)
+
+    def close(self) -> None:
+        """Release the operation; a running one is cancelled first."""
+        self.cancel(CancellationReason.SHUTDOWN)
+        with self._lock:
+            self._closed = True
+        self.session._forget(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the worker -------------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        options = self.session.options
+        if self.flags != 0:
+            self._finish_with(classify.invalid_input("flags", f"must be 0, not {self.flags!r}"))
+            return
+        if self.session.protocol.upper() != "WINRM":
+            self._finish_with(
+                classify.not_supported(f"protocol {self.session.protocol!r} is not supported", "Use protocol='WINRM'.")
+            )
+            return
+        problem = check_options(options)
+        if problem is not None:
+            self._finish_with(problem)
+            return
+        try:
+            endpoint = parse_target(self.session.destination, options.transport, options.port, options.url_prefix)
+        except TargetError as exc:
+            self._finish_with(classify.invalid_input(exc.field, exc.message))
+            return
+        deadline = Deadline(options.timeout)
+        probe = Probe(endpoint, options, self._interrupter, deadline, self._on_stage)
+        with self._lock:
+            if self._final is not None:  # cancelled before it began
+                return
+            self._endpoint = endpoint
+            self._probe = probe
+            self._diagnosis = probe.diagnosis(None)
+            self._timer = timers.call_at(deadline.at, lambda: self._stop(StopReason.DEADLINE))
+        try:
+            diagnosis = probe.run()
+        except Exception as exc:  # a bug of ours must still end in one final result, not a silent thread death
+            diagnosis = probe.diagnosis(classify.classify_exception(exc, probe.running or "dns", probe.context()))
+        self._finish(diagnosis)
+
+    def _on_stage(self, stages: tuple[StageReport, ...], running: str | None) -> None:
+        with self._lock:
+            if self._final is not None or self._probe is None:
+                return  # an abandoned probe: its news arrives too late
+            self._stage_started = time.perf_counter()
+            self._diagnosis = self._probe.diagnosis(None)
+            progress = self.callbacks.write_progress
+            if progress is not None:
+                done = sum(s.status is not StageStatus.NOT_RUN for s in stages)
+                status = running or (stages[done - 1].status.value if done else "")
+                stage = running or (stages[done - 1].name if done else "")
+                progress(self, PROGRESS_ACTIVITY, stage, status, done * 100 // len(stages), -1)
+            self._send_new_notes()
+
+    def _send_new_notes(self) -> None:
+        write = self.callbacks.write_message
+        notes = self._diagnosis.notes
+        if write is not None:
+            for note in notes[self._notes_sent :]:
+                write(self, int(MessageChannel.WARNING), note)
+        self._notes_sent = len(notes)
+
+    def _stop(self, reason: StopReason) -> None:
+        """Cancel or deadline: interrupt the sockets and deliver the final result now."""
+        with self._lock:
+            if self._final is not None:
+                return
+            self._interrupter.interrupt(reason)
+            probe = self._probe
+            if probe is None:
+                self._finish_with(classify.cancelled(None))
+                return
+            stage = probe.running
+            if stage is None:  # between stages: the next one would have started
+                stage = next((s.name for s in probe.stages if s.status is StageStatus.NOT_RUN), "auth")
+            if reason is StopReason.DEADLINE:
+                failure = classify.deadline(stage, probe.context())
+                status = StageStatus.FAILED
+            else:
+                failure = classify.cancelled(stage)
+                status = StageStatus.CANCELLED
+            elapsed = round((time.perf_counter() - self._stage_started) * 1000, 1)
+            report = StageReport(stage, status, elapsed, failure.detail)
+            diagnosis = probe.diagnosis(failure)
+            self._finish(
+                Diagnosis(
+                    target=diagnosis.target,
+                    endpoint=diagnosis.endpoint,
+                    stages=with_stage(diagnosis.stages, report),
+                    failure=failure,
+                    identify=diagnosis.identify,
+                    offered_schemes=diagnosis.offered_schemes,
+                    notes=diagnosis.notes,
+                    elapsed_ms=diagnosis.elapsed_ms,
+                    started_at=self._started_at,
+                )
+            )
+
+    def _finish_with(self, failure: Failure) -> None:
+        endpoint = self._endpoint
+        self._finish(
+            Diagnosis(
+                target=endpoint.label if endpoint else self.session.destination,
+                endpoint=endpoint.url if endpoint else "",
+                stages=pending_stages(),
+                failure=failure,
+                started_at=self._started_at,
+            )
+        )
+
+    def _finish(self, diagnosis: Diagnosis) -> None:
+        with self._lock:
+            if self._final is not None:
+                return
+            if not diagnosis.started_at:
+                diagnosis = replace(diagnosis, started_at=self._started_at)
+            self._diagnosis = diagnosis
+            self._send_new_notes()
+            failure = diagnosis.failure
+            self._final = InstanceResult(
+                instance=diagnosis.identify.as_instance() if diagnosis.identify and failure is None else None,
+                more_results=False,
+                result_code=diagnosis.result,
+                error_message=failure.message if failure else None,
+                error_details=failure.as_error_details() if failure else None,
+            )
+            if self._timer is not None:
+                timers.cancel(self._timer)
+            callback = self.callbacks.instance_result
+            try:
+                if callback is not None:
+                    final = self._final
+                    callback(
+                        self,
+                        final.instance,
+                        False,
+                        final.result_code,
+                        final.error_message,
+                        final.error_details,
+                    )
+            finally:
+                self._done.set()
+
+
+def _error_result(code: MIResult, message: str) -> InstanceResult:
+    return InstanceResult(None, False, code, message, None)
+
+
+class Session:
+    """``MI_Session``: a destination and its options. Opening one never touches the network."""
+
+    def __init__(self, application: Application, destination: str, protocol: str, options: DestinationOptions) -> None:
+        self.application = application
+        self.destination = destination
+        self.protocol = protocol
+        self.options = options
+        self._operations: set[Operation] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def test_connection(self, flags: int = 0, callbacks: OperationCallbacks | None = None) -> Operation:
+        if self._closed:
+            raise RuntimeError("the session is closed")
+        operation = Operation(self, flags, callbacks)
+        with self._lock:
+            self._operations.add(operation)
+        return operation
+
+    def _forget(self, operation: Operation) -> None:
+        with self._lock:
+            self._operations.discard(operation)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            operations = list(self._operations)
+        for operation in operations:
+            operation.close()
+        self.application._forget(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Application:
+    """``MI_Application``: closing it closes every session and operation it opened."""
+
+    def __init__(self) -> None:
+        self._sessions: set[Session] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def new_session(
+        self, destination: str, protocol: str = "WINRM", options: DestinationOptions | None = None
+    ) -> Session:
+        if self._closed:
+            raise RuntimeError("the application is closed")
+        session = Session(self, destination, protocol, options or DestinationOptions())
+        with self._lock:
+            self._sessions.add(session)
+        return session
+
+    def _forget(self, session: Session) -> None:
+        with self._lock:
+            self._sessions.discard(session)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

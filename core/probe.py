@@ -1,0 +1,350 @@
+"""The pipeline of one test connection: dns → tcp → tls → wsman → auth, each timed and reported as it ends.
+
+A stage either returns (its report is ``ok`` or ``skipped``) or raises :class:`StageFailed` with a classified
+:class:`Failure`; any other exception is classified by :mod:`core.classify` against the stage in flight. The probe
+runs on a worker thread; :mod:`core.operation` owns threads, deadlines and callbacks.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+from winrm.transport import Transport
+
+from core import classify
+from core.diagnosis import (
+    Diagnosis,
+    Failure,
+    IdentifyInfo,
+    StageReport,
+    StageStatus,
+    pending_stages,
+    with_stage,
+)
+from core.mi import AuthType, CertificateCredentials, DestinationOptions, UserCredentials
+from core.target import Endpoint
+from core.wire import (
+    Address,
+    BoundedSocket,
+    Channel,
+    Deadline,
+    Interrupter,
+    TlsSettings,
+    connect,
+    resolve,
+    start_tls,
+)
+from core.wsman import IDENTIFY_REQUEST, XmlError, parse_fault, parse_identify_response
+
+USER_AGENT = "TestConnection/0.1"
+SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+NOTE_CA_NOT_VERIFIED = "certificate not verified (CA check off)"
+NOTE_CN_NOT_VERIFIED = "certificate name not checked (CN check off)"
+
+# pywinrm's names for our authentication types. Negotiate goes through requests_ntlm, which answers a
+# listener's Negotiate challenge with NTLM (no Kerberos ticket without a domain-joined client).
+_PYWINRM_TRANSPORT = {
+    AuthType.BASIC: "basic",
+    AuthType.NTLM: "ntlm",
+    AuthType.NEGOTIATE: "ntlm",
+    AuthType.KERBEROS: "kerberos",
+    AuthType.CREDSSP: "credssp",
+    AuthType.CERTIFICATE: "certificate",
+}
+
+StageListener = Callable[[tuple[StageReport, ...], str | None], None]
+
+
+class StageFailed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def check_options(options: DestinationOptions) -> Failure | None:
+    """Input errors found before any stage runs, each naming its field."""
+    if options.transport not in ("http", "https"):
+        return classify.invalid_input("transport", f"must be http or https, not {options.transport!r}")
+    if not isinstance(options.timeout, int | float) or not 0 < options.timeout <= 3600:
+        return classify.invalid_input("timeout", f"must be between 0 and 3600 seconds, not {options.timeout!r}")
+    try:
+        auth = AuthType(options.auth)
+    except ValueError:
+        return classify.invalid_input("auth", f"unknown authentication {options.auth!r}")
+    creds = options.credentials
+    if auth is AuthType.CERTIFICATE:
+        if options.transport != "https":
+            return classify.invalid_input("transport", "certificate authentication needs HTTPS")
+        if not isinstance(creds, CertificateCredentials):
+            return classify.invalid_input("credentials", "certificate authentication needs a certificate and key")
+    elif auth not in (AuthType.NONE, AuthType.KERBEROS) and (
+        not isinstance(creds, UserCredentials) or not creds.username.strip()
+    ):
+        return classify.invalid_input("credentials", f"{auth.value} authentication needs a user name")
+    if options.ca_file is not None:
+        try:
+            with open(options.ca_file, "rb"):
+                pass
+        except OSError as exc:
+            return classify.invalid_input("ca_file", f"cannot read {options.ca_file!r} ({exc.strerror})")
+    return None
+
+
+@dataclass
+class Probe:
+    endpoint: Endpoint
+    options: DestinationOptions
+    interrupter: Interrupter
+    deadline: Deadline
+    listener: StageListener
+    stages: tuple[StageReport, ...] = field(default_factory=pending_stages)
+    identify: IdentifyInfo | None = None
+    offered: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    running: str | None = None
+    addresses: list[Address] = field(default_factory=list)
+    _started: float = 0.0
+    _channel: Channel | None = None
+    _socket: socket.socket | None = None
+
+    @property
+    def auth(self) -> AuthType:
+        return AuthType(self.options.auth)
+
+    def context(self) -> classify.Context:
+        return classify.Context(
+            host=self.endpoint.host,
+            port=self.endpoint.port,
+            transport=self.endpoint.transport,
+            url_prefix=self.endpoint.url_prefix,
+            timeout=self.options.timeout,
+            auth=self.auth,
+            offered=self.offered,
+            stop_reason=self.interrupter.reason,
+        )
+
+    def run(self) -> Diagnosis:
+        self._started = time.perf_counter()
+        failure: Failure | None = None
+        steps: list[tuple[str, Callable[[], str | None]]] = [
+            ("dns", self._dns),
+            ("tcp", self._tcp),
+            ("tls", self._tls),
+            ("wsman", self._wsman),
+            ("auth", self._auth),
+        ]
+        try:
+            for name, step in steps:
+                failure = self._run_stage(name, step)
+                if failure is not None:
+                    break
+        finally:
+            self.interrupter.close_all()
+        return self.diagnosis(failure)
+
+    def diagnosis(self, failure: Failure | None) -> Diagnosis:
+        return Diagnosis(
+            target=self.endpoint.label,
+            endpoint=self.endpoint.url,
+            stages=self.stages,
+            failure=failure,
+            identify=self.identify,
+            offered_schemes=self.offered,
+            notes=self.notes,
+            elapsed_ms=_ms_since(self._started),
+            running_stage=self.running,
+        )
+
+    def _run_stage(self, name: str, step: Callable[[], str | None]) -> Failure | None:
+        self.running = name
+        self.listener(self.stages, name)
+        started = time.perf_counter()
+        try:
+            detail = step()
+        except StageFailed as exc:
+            failure = exc.failure
+        except Exception as exc:  # every library error ends here, classified in one place
+            failure = classify.classify_exception(exc, name, self.context())
+        else:
+            status = StageStatus.SKIPPED if detail is None else StageStatus.OK
+            self._record(StageReport(name, status, _ms_since(started), detail or self._skip_reason(name)))
+            return None
+        # A failure classified to an earlier layer (e.g. a reset seen while connecting) still ends this stage.
+        self._record(StageReport(name, StageStatus.FAILED, _ms_since(started), failure.detail))
+        return replace(failure, stage=name) if failure.stage != name and failure.stage is not None else failure
+
+    def _record(self, report: StageReport) -> None:
+        self.stages = with_stage(self.stages, report)
+        self.running = None
+        self.listener(self.stages, None)
+
+    def _skip_reason(self, name: str) -> str:
+        if name == "tls":
+            return "http"
+        if name == "auth":
+            return "no authentication asked"
+        return ""
+
+    # --- the stages -------------------------------------------------------------------------------------------
+
+    def _dns(self) -> str:
+        self.addresses = resolve(self.endpoint.host, self.endpoint.port)
+        return ", ".join(str(sockaddr[0]) for _, sockaddr in self.addresses[:3])
+
+    def _tcp(self) -> str:
+        self._socket = connect(self.addresses, self.deadline, self.interrupter)
+        peer = self._socket.getpeername()
+        return f"{peer[0]}:{peer[1]}"
+
+    def _tls(self) -> str | None:
+        tls = None
+        if self.endpoint.transport == "https":
+            client_cert = None
+            creds = self.options.credentials
+            if isinstance(creds, CertificateCredentials):
+                client_cert = (creds.cert_pem, creds.key_pem)
+            tls = TlsSettings(self.options.cert_ca_check, self.options.cert_cn_check, self.options.ca_file, client_cert)
+        self._channel = Channel(self.addresses, self.endpoint.host, tls, self.deadline, self.interrupter)
+        if tls is None or self._channel.context is None:
+            return None
+        assert self._socket is not None
+        secured = start_tls(
+            self._socket, tls, self._channel.context, self.endpoint.host, self.deadline, self.interrupter
+        )
+        self._socket = secured
+        notes = []
+        if not tls.ca_check:
+            notes.append(NOTE_CA_NOT_VERIFIED)
+        elif not tls.cn_check:
+            notes.append(NOTE_CN_NOT_VERIFIED)
+        self.notes += tuple(notes)
+        return "; ".join([secured.version() or "TLS", *notes])
+
+    def _wsman(self) -> str:
+        assert self._channel is not None and self._socket is not None
+        ctx = self.context()
+        conn = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port, timeout=self.deadline.remaining())
+        conn.sock = BoundedSocket(self._socket, self.interrupter)
+        conn.request(
+            "POST",
+            f"/{self.endpoint.url_prefix}",
+            body=IDENTIFY_REQUEST,
+            headers={
+                "Content-Type": SOAP_CONTENT_TYPE,
+                "WSMANIDENTIFY": "unauthenticated",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        response = conn.getresponse()
+        body = response.read()
+        if response.will_close:
+            self.interrupter.forget(self._socket)
+            self._socket.close()
+        else:
+            self._channel.keep_idle(self._socket)
+        headers = {k: v for k, v in response.getheaders()}
+        if response.status == 401:
+            self.offered = tuple(response.headers.get_all("WWW-Authenticate") or ())
+            if not self.offered:
+                raise StageFailed(classify.not_wsman("wsman", "HTTP 401 without any authentication scheme"))
+            return f"authentication required; offers {classify.describe_offered(self.offered)}"
+        if response.status == 500:
+            fault = parse_fault(body)
+            if fault is not None:
+                raise StageFailed(classify.classify_fault("wsman", fault))
+        if response.status != 200:
+            raise StageFailed(classify.classify_http("wsman", response.status, headers, ctx))
+        self.identify = parse_identify_response(body)
+        return "; ".join(filter(None, [self.identify.product_vendor, self.identify.product_version]))
+
+    def _auth(self) -> str | None:
+        auth = self.auth
+        if auth is AuthType.NONE:
+            return None
+        ctx = self.context()
+        if self.offered and auth is not AuthType.CERTIFICATE and not classify.scheme_offered(auth, self.offered):
+            raise StageFailed(classify.scheme_not_offered(ctx))
+        if auth is AuthType.BASIC and self.endpoint.transport == "http" and not self.options.allow_unencrypted:
+            raise StageFailed(classify.basic_in_clear(ctx))
+        assert self._channel is not None
+        transport = self._pywinrm_transport(auth)
+        try:
+            answer = transport.send_message(IDENTIFY_REQUEST)
+        except InvalidCredentialsError:
+            self.offered = self._channel.last_challenges or self.offered
+            raise StageFailed(classify.rejected(self.context())) from None
+        except WinRMTransportError as exc:
+            fault = parse_fault(str(exc.response_text).encode())
+            if fault is not None:
+                raise StageFailed(classify.classify_fault("auth", fault)) from None
+            raise StageFailed(classify.classify_http("auth", int(exc.code), {}, ctx)) from None
+        finally:
+            transport.close_session()
+        try:
+            self.identify = parse_identify_response(answer, authenticated=True)
+        except XmlError as exc:
+            raise StageFailed(classify.not_wsman("auth", str(exc))) from None
+        user = ""
+        if isinstance(self.options.credentials, UserCredentials):
+            user = f" as {self.options.credentials.qualified_username}"
+        sealed = ", messages encrypted" if transport.encryption is not None else ""
+        return f"{auth.value}{user}{sealed}"
+
+    def _pywinrm_transport(self, auth: AuthType) -> _ChannelTransport:
+        assert self._channel is not None
+        creds = self.options.credentials
+        kwargs: dict[str, Any] = {}
+        if isinstance(creds, UserCredentials):
+            kwargs.update(username=creds.qualified_username, password=creds.password)
+        elif isinstance(creds, CertificateCredentials):
+            kwargs.update(cert_pem=creds.cert_pem, cert_key_pem=creds.key_pem)
+        return _ChannelTransport(
+            self._channel,
+            endpoint=self.endpoint.url,
+            auth_method=_PYWINRM_TRANSPORT[auth],
+            server_cert_validation="validate" if self.options.cert_ca_check else "ignore",
+            ca_trust_path=self.options.ca_file,
+            read_timeout_sec=max(1, int(self.deadline.remaining()) + 1),
+            message_encryption="auto",
+            proxy=None,
+            **kwargs,
+        )
+
+
+class _ChannelTransport(Transport):
+    """pywinrm's transport, with every request going through the probe's :class:`Channel`."""
+
+    def __init__(self, channel: Channel, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._channel = channel
+
+    def build_session(self) -> Any:
+        if self.session:
+            return self.session
+        session = super().build_session()  # may call setup_encryption(), which mounts first
+        self._mount(session)
+        return session
+
+    def setup_encryption(self, session: Any) -> None:
+        self._mount(session)
+        super().setup_encryption(session)
+
+    def _mount(self, session: Any) -> None:
+        session.trust_env = False  # no proxy, netrc or CA bundle from the environment
+        session.proxies = {}
+        adapter = self._channel.adapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+__all__ = ["Probe", "StageFailed", "check_options"]
