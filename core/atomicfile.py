@@ -13,16 +13,10 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, backup: Path | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically; with ``backup``, the previous contents are kept there first.
-
-    The backup is itself written atomically from a copy, so ``path`` exists at every instant (renaming the
-    old file to the backup would leave a moment with no file at all).
-    """
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically, creating the directory if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if backup is not None and path.exists():
-        _replace_with(Path(backup), path.read_bytes())
     _replace_with(path, data)
 
 

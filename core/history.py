@@ -128,7 +128,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def format_ago(then: datetime, now: datetime) -> str:
-    """"5 minutes ago", "2 days ago", or "just now" (also for a time in the future, after a clock change)."""
+    """Say "5 minutes ago", "2 days ago", or "just now" (also for a time in the future, after a clock change)."""
     seconds = (_aware(now) - _aware(then)).total_seconds()
     if seconds < 60:
         return "just now"

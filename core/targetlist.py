@@ -468,6 +468,11 @@ def _folder_from_json(obj: Any) -> Folder:
 
 def parse_list(data: bytes, path: Path) -> TargetList:
     """Parse the bytes of a list file; raises ListFileError with a message naming the problem."""
+    return _parse(data, path)[0]
+
+
+def _parse(data: bytes, path: Path) -> tuple[TargetList, int]:
+    """The list and how many password fields were dropped from it."""
     name = Path(path).name
     untouched = "The file was left untouched."
     passwords = [0]
@@ -508,7 +513,7 @@ def parse_list(data: bytes, path: Path) -> TargetList:
             "keep passwords in the credential store and refer to them by name.",
         )
         log.warning("%s: ignored %d password field(s)", path, passwords[0])
-    return TargetList(name=list_name, root=root, version=VERSION, load_warnings=warnings)
+    return TargetList(name=list_name, root=root, version=VERSION, load_warnings=warnings), passwords[0]
 
 
 def load_list(path: Path) -> TargetList:
@@ -527,15 +532,19 @@ def save_list(lst: TargetList, path: Path, *, force: bool = False) -> None:
     ``force`` is true; it is then kept as ``<name>.unreadable`` rather than overwriting a good ``.bak``.
     """
     path = Path(path)
-    backup: Path | None = path.with_name(path.name + ".bak")
     if path.exists():
+        old_bytes = path.read_bytes()
         try:
-            parse_list(path.read_bytes(), path)
+            old, passwords = _parse(old_bytes, path)
         except ListFileError as exc:
             if not force:
+                reason = exc.message.replace(" The file was left untouched.", "")
                 raise ListFileError(
-                    path, f"Not saved: {exc.message.replace(' The file was left untouched.', '')} "
-                    "Saving would replace it, so it was left untouched."
+                    path, f"Not saved: {reason} Saving would replace it, so it was left untouched."
                 ) from None
-            backup = path.with_name(path.name + ".unreadable")
-    atomic_write_bytes(path, list_to_json(lst).encode("utf-8"), backup=backup)
+            atomic_write_bytes(path.with_name(path.name + ".unreadable"), old_bytes)
+        else:
+            # A file someone put passwords into is backed up without them: we never write a password.
+            backup = list_to_json(old).encode("utf-8") if passwords else old_bytes
+            atomic_write_bytes(path.with_name(path.name + ".bak"), backup)
+    atomic_write_bytes(path, list_to_json(lst).encode("utf-8"))
