@@ -77,7 +77,7 @@ def _write(path: str, data: bytes) -> str:
 
 def make_pki(directory: str) -> Pki:
     """Create a lab CA and the server certificates of every TLS scenario inside `directory`."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     day = dt.timedelta(days=1)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("TestConnection Lab CA")

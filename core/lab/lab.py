@@ -16,7 +16,7 @@ from core.lab._server import Blackhole, Endpoint, LoopThread, free_port
 
 HOST = "127.0.0.1"  # the lab never listens anywhere else
 DEFAULT_USERS: Mapping[str, str] = {"alice": "Lab-Passw0rd!"}
-WRONG_PASSWORD = "Not-The-Passw0rd!"
+WRONG_PASSWORD = "Not-The-Passw0rd!"  # noqa: S105 - deliberately wrong, for the demo
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,41 @@
+"""`testconnection-lab` / `python -m core.lab`: run the lab endpoints in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Sequence
+
+from core.lab import SCENARIOS, Lab
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="testconnection-lab", description="Local WinRM-like endpoints on 127.0.0.1 (until Ctrl-C)."
+    )
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="extra delay before every HTTP response")
+    parser.add_argument("--only", metavar="NAME[,NAME]", help=f"scenarios to run (of: {', '.join(SCENARIOS)})")
+    args = parser.parse_args(argv)
+    only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
+    try:
+        lab = Lab(scenarios=only, latency=args.latency)
+    except ValueError as exc:
+        parser.error(str(exc))
+    with lab:
+        width = max(len(e.name) for e in lab.endpoints) if lab.endpoints else 0
+        for e in lab.endpoints:
+            print(f"{e.name:<{width}}  {e.url:<34}  {e.description}")
+        print(f"\nCA file to trust for https: {lab.ca_file}")
+        for user, password in lab.users.items():
+            print(f"Test user: {user}  password: {password}  (a lab account, not a secret)")
+        print("\nPress Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("\nStopping the lab.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
