@@ -179,7 +179,10 @@ class Operation:
                 self._finish_with(classify.cancelled(None))
                 return
             stage = probe.running
-            if stage is None:  # between stages: the next one would have started
+            if stage is None:
+                if any(s.status is StageStatus.FAILED for s in probe.stages):
+                    return  # the probe reached its own verdict and is delivering it now
+                # Between stages: the next one would have started.
                 stage = next((s.name for s in probe.stages if s.status is StageStatus.NOT_RUN), "auth")
             if reason is StopReason.DEADLINE:
                 failure = classify.deadline(stage, probe.context())

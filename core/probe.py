@@ -229,25 +229,7 @@ class Probe:
     def _wsman(self) -> str:
         assert self._channel is not None and self._socket is not None
         ctx = self.context()
-        conn = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port, timeout=self.deadline.remaining())
-        conn.sock = BoundedSocket(self._socket, self.interrupter)
-        conn.request(
-            "POST",
-            f"/{self.endpoint.url_prefix}",
-            body=IDENTIFY_REQUEST,
-            headers={
-                "Content-Type": SOAP_CONTENT_TYPE,
-                "WSMANIDENTIFY": "unauthenticated",
-                "User-Agent": USER_AGENT,
-            },
-        )
-        response = conn.getresponse()
-        body = response.read()
-        if response.will_close:
-            self.interrupter.forget(self._socket)
-            self._socket.close()
-        else:
-            self._channel.keep_idle(self._socket)
+        response, body = self._post_identify(self._socket, {"WSMANIDENTIFY": "unauthenticated"})
         headers = {k: v for k, v in response.getheaders()}
         if response.status == 401:
             self.offered = tuple(response.headers.get_all("WWW-Authenticate") or ())
@@ -263,6 +245,27 @@ class Probe:
         self.identify = parse_identify_response(body)
         return "; ".join(filter(None, [self.identify.product_vendor, self.identify.product_version]))
 
+    def _post_identify(self, sock: socket.socket, extra: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
+        """POST an Identify without credentials on ``sock``; keep the connection for reuse if it stays open."""
+        assert self._channel is not None
+        conn = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port, timeout=self.deadline.remaining())
+        conn.sock = BoundedSocket(sock, self.interrupter)
+        headers = {"Content-Type": SOAP_CONTENT_TYPE, "User-Agent": USER_AGENT, **extra}
+        conn.request("POST", f"/{self.endpoint.url_prefix}", body=IDENTIFY_REQUEST, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.will_close:
+            self.interrupter.forget(sock)
+            sock.close()
+        else:
+            self._channel.keep_idle(sock)
+        return response, body
+
+    def _challenges(self) -> tuple[str, ...]:
+        assert self._channel is not None
+        response, _ = self._post_identify(self._channel.take(), {})
+        return tuple(response.headers.get_all("WWW-Authenticate") or ()) if response.status == 401 else ()
+
     def _auth(self) -> str | None:
         auth = self.auth
         if auth is AuthType.NONE:
@@ -271,7 +274,11 @@ class Probe:
         if self.offered and auth is not AuthType.CERTIFICATE and not classify.scheme_offered(auth, self.offered):
             raise StageFailed(classify.scheme_not_offered(ctx))
         if auth is AuthType.BASIC and self.endpoint.transport == "http" and not self.options.allow_unencrypted:
-            raise StageFailed(classify.basic_in_clear(ctx))
+            # Ask which schemes the listener offers (no credential is sent) to tell the whole story.
+            self.offered = self.offered or self._challenges()
+            if self.offered and not classify.scheme_offered(auth, self.offered):
+                raise StageFailed(classify.scheme_not_offered(self.context()))
+            raise StageFailed(classify.basic_in_clear(self.context()))
         assert self._channel is not None
         transport = self._pywinrm_transport(auth)
         try:
@@ -323,6 +330,7 @@ class _ChannelTransport(Transport):
     def __init__(self, channel: Channel, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._channel = channel
+        self._mounted: Any = None
 
     def build_session(self) -> Any:
         if self.session:
@@ -336,6 +344,10 @@ class _ChannelTransport(Transport):
         super().setup_encryption(session)
 
     def _mount(self, session: Any) -> None:
+        # Once only: NTLM is bound to its connection, and a second adapter would open a fresh one.
+        if self._mounted is session:
+            return
+        self._mounted = session
         session.trust_env = False  # no proxy, netrc or CA bundle from the environment
         session.proxies = {}
         adapter = self._channel.adapter()

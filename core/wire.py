@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -381,29 +380,33 @@ class _ChannelHTTPSPool(HTTPSConnectionPool):
         return conn
 
 
-class _ChannelPoolManager(urllib3.PoolManager):
-    def __init__(self, channel: Channel, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.channel = channel
-        self.pool_classes_by_scheme = {"http": _ChannelHTTPPool, "https": _ChannelHTTPSPool}
-
-    def _new_pool(self, scheme: str, host: str, port: int, request_context: Any = None) -> HTTPConnectionPool:
-        pool = super()._new_pool(scheme, host, port, request_context)
-        pool.channel = self.channel  # type: ignore[attr-defined]
-        return pool
-
-
 class ChannelAdapter(HTTPAdapter):
-    """A ``requests`` adapter whose every connection comes from a :class:`Channel`; no proxies, no retries."""
+    """A ``requests`` adapter whose every connection comes from a :class:`Channel`; no proxies, no retries.
+
+    It hands out one pool whatever the request's pool key: NTLM is bound to its connection, and a second pool
+    would authenticate again on a fresh one.
+    """
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
+        self._pool: HTTPConnectionPool | None = None
         super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
-        self.poolmanager = _ChannelPoolManager(
-            self.channel, num_pools=connections, maxsize=maxsize, block=block, **pool_kwargs
-        )
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> HTTPConnectionPool:
+        if self._pool is None:
+            https = self.channel.tls is not None
+            pool_class = _ChannelHTTPSPool if https else _ChannelHTTPPool
+            port = int(self.channel.addresses[0][1][1]) if self.channel.addresses else (443 if https else 80)
+            self._pool = pool_class(self.channel.host, port, maxsize=1, block=False, retries=0)
+            self._pool.channel = self.channel
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        super().close()
 
     def build_response(self, req: Any, resp: Any) -> Any:
         response = super().build_response(req, resp)
