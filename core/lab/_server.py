@@ -332,7 +332,9 @@ class Endpoint:
             assert state.ctx is not None
             try:
                 body = _unseal(state.ctx, body)
-            except Exception:  # a tampered or garbled message: Windows answers 400 too
+            except Exception as exc:  # tampered, garbled, or sealed on another connection: 400 like Windows
+                # NTLM is connection-bound: a body sealed on one TCP connection cannot be opened on another.
+                log.debug("lab %s: cannot unseal the message: %r", self.scenario.name, exc)
                 return _html(400, "Bad Request", HTTPAPI, "Bad Request", close=True)
         elif not basic and body and self.tls is None:
             # AllowUnencrypted=false: Windows refuses a readable NTLM message over plain HTTP.
