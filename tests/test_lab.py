@@ -412,3 +412,18 @@ def test_ntlm_handshake_raw_tokens(lab: Lab) -> None:
     response = conn.getresponse()
     assert response.status == 200 and response.read() == b""
     conn.close()
+
+
+def test_stop_ends_busy_connections_promptly() -> None:
+    busy = ["silent", "trickle", "oversized", "not-http", "winrm-https", "blackhole"]
+    threads = set(threading.enumerate())
+    with Lab(scenarios=busy) as running:
+        socks = [socket.create_connection(("127.0.0.1", running.endpoint(n).port), timeout=2) for n in busy[:5]]
+        for sock in socks[:3]:
+            sock.sendall(raw_request())
+        time.sleep(0.3)  # the trickle and the 64 MiB stream are under way; the TLS handshake is pending
+        started = time.monotonic()
+    assert time.monotonic() - started < 2.0
+    assert set(threading.enumerate()) == threads
+    for sock in socks:
+        sock.close()
