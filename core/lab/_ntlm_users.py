@@ -4,7 +4,7 @@ pyspnego's NTLM acceptor only reads users from the file named by the process-wid
 NTLM_USER_FILE (spnego/_ntlm.py). So every live Lab in this process shares one private file holding the
 union of their users (smbpasswd format: hashes, never the cleartext password). Limitation: when two live
 labs give the same username different passwords, the lab registered first wins for NTLM; each lab still
-rejects users it does not know itself (see `known_user`).
+rejects users it does not know itself. NTLM users may be written `alice`, `.\\alice` or `LAB\\alice`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
 
 _ENV = "NTLM_USER_FILE"
+LAB_DOMAIN = "LAB"
 _lock = threading.Lock()
 _live: dict[int, dict[str, str]] = {}
 _dir: str | None = None
@@ -36,7 +37,9 @@ def _rewrite() -> None:
     for users in _live.values():
         for name, password in users.items():
             lm, nt = lmowfv1(password).hex().upper(), ntowfv1(password).hex().upper()
-            lines.setdefault(name.lower(), f"{name}:0:{lm}:{nt}:[U]:LCT-00000000\n")
+            # NTLM matches the domain exactly: accept the forms a helpdesk types for a local account.
+            for qualified in (name, f".\\{name}", f"{LAB_DOMAIN}\\{name}"):
+                lines.setdefault(qualified.lower(), f"{qualified}:0:{lm}:{nt}:[U]:LCT-00000000\n")
     tmp = os.path.join(_dir, "users.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -473,6 +473,8 @@ class LoopThread:
                 await endpoint.serve(reader, writer)
             except (OSError, TimeoutError, EOFError):
                 pass  # the client went away or the handshake failed: both are normal here
+            except Exception:
+                log.exception("lab %s: unexpected error", endpoint.scenario.name)  # a lab bug: show it
             finally:
                 self._tasks.discard(task)
                 writer.transport.abort() if task.cancelling() else writer.close()
