@@ -195,7 +195,8 @@ def test_request_limits_and_other_actions(lab: Lab) -> None:
 def test_wrong_password(lab: Lab) -> None:
     e = lab.endpoint("wrong-password")
     with pytest.raises(InvalidCredentialsError):
-        protocol(lab, e.name, "ntlm", password=e.password or "", message_encryption="always").send_message(IDENTIFY)
+        p = protocol(lab, e.name, "ntlm", password=e.password or "", message_encryption="always")
+        p.send_message(IDENTIFY)
     r = post(lab, e.name, headers=SOAP_HEADERS, auth=("alice", "wrong"))
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == 'Negotiate, Basic realm="WSMAN"'
@@ -333,7 +334,8 @@ def test_oversized_announces_64_mib(lab: Lab) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", lab.endpoint("oversized").port, timeout=5)
     conn.request("POST", "/wsman", IDENTIFY, UNAUTH)
     response = conn.getresponse()
-    assert response.status == 200 and response.getheader("Content-Type", "").startswith("application/soap+xml")
+    assert response.status == 200
+    assert response.getheader("Content-Type", "").startswith("application/soap+xml")
     assert int(response.getheader("Content-Length", "0")) == 64 * 1024 * 1024
     start = response.read(1024 * 1024)
     assert len(start) == 1024 * 1024 and start.startswith(b"<s:Envelope")
@@ -418,7 +420,8 @@ def test_stop_ends_busy_connections_promptly() -> None:
     busy = ["silent", "trickle", "oversized", "not-http", "winrm-https", "blackhole"]
     threads = set(threading.enumerate())
     with Lab(scenarios=busy) as running:
-        socks = [socket.create_connection(("127.0.0.1", running.endpoint(n).port), timeout=2) for n in busy[:5]]
+        ports = [running.endpoint(n).port for n in busy[:5]]
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=2) for port in ports]
         for sock in socks[:3]:
             sock.sendall(raw_request())
         time.sleep(0.3)  # the trickle and the 64 MiB stream are under way; the TLS handshake is pending

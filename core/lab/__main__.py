@@ -15,7 +15,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
                         help="extra delay before every HTTP response")
-    parser.add_argument("--only", metavar="NAME[,NAME]", help=f"scenarios to run (of: {', '.join(SCENARIOS)})")
+    parser.add_argument(
+        "--only", metavar="NAME[,NAME]", help=f"scenarios to run (of: {', '.join(SCENARIOS)})"
+    )
     args = parser.parse_args(argv)
     only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
     try:

@@ -110,7 +110,8 @@ class _Stream:
             if self._buf and not _looks_like_http(bytes(self._buf[:17])):
                 raise _Refuse(_html(400, "Bad Request", HTTPAPI, "Bad Request - Invalid Verb", close=True))
             if len(self._buf) > MAX_HEAD:
-                raise _Refuse(_html(431, "Request Header Fields Too Large", HTTPAPI, "Header too large", True))
+                too_large = _html(431, "Request Header Fields Too Large", HTTPAPI, "Header too large", True)
+                raise _Refuse(too_large)
             if not await self._fill():
                 return None
         head = bytes(self._buf[:end]).decode("latin-1")
@@ -246,7 +247,8 @@ class Endpoint:
         if kind == "iis-404":
             return _html(404, "Not Found", "Microsoft-IIS/10.0", "404 - File or directory not found.")
         if kind == "proxy-407":
-            response = _html(407, "Proxy Authentication Required", "squid/6.6", "Proxy Authentication Required")
+            reason = "Proxy Authentication Required"
+            response = _html(407, reason, "squid/6.6", reason)
             response.headers.append(("Proxy-Authenticate", 'Basic realm="proxy"'))
             return response
         if kind == "bad-gateway":
@@ -267,7 +269,8 @@ class Endpoint:
         return Response(status, reason, [*self._server, ("Content-Type", SOAP_TYPE)], body)
 
     def _challenge(self) -> Response:
-        return Response(401, "Unauthorized", [*self._server, *(("WWW-Authenticate", s) for s in self._offers)])
+        challenges = [("WWW-Authenticate", scheme) for scheme in self._offers]
+        return Response(401, "Unauthorized", [*self._server, *challenges])
 
     @property
     def _offers(self) -> tuple[str, ...]:
@@ -347,7 +350,9 @@ class Endpoint:
         if sealed:
             assert state.ctx is not None
             response.body = _seal(state.ctx, response.body)
-            response.headers = [(k, ENCRYPTED_TYPE if k == "Content-Type" else v) for k, v in response.headers]
+            response.headers = [
+                (k, ENCRYPTED_TYPE if k == "Content-Type" else v) for k, v in response.headers
+            ]
         return response
 
     def _authenticated(self, body: bytes) -> Response:
@@ -427,7 +432,8 @@ def _seal(ctx: spnego.ContextProxy, plain: bytes) -> bytes:
     return (
         BOUNDARY + b"\r\n"
         b"\tContent-Type: " + ENCRYPTED_PROTOCOL.encode() + b"\r\n"
-        b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(len(plain)).encode() + b"\r\n"
+        b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
+        + str(len(plain)).encode() + b"\r\n"
         + BOUNDARY + b"\r\n"
         b"\tContent-Type: application/octet-stream\r\n"
         + struct.pack("<I", len(wrapped.header)) + wrapped.header + wrapped.data

@@ -50,7 +50,8 @@ OMI_IDENTIFY = (
     "<wsmid:ProductVersion>1.6.8-0</wsmid:ProductVersion>\n"
     "<wsmid:SecurityProfiles>\n<wsmid:SecurityProfileName>"
     f"{SECPROFILE}/https/basic</wsmid:SecurityProfileName>\n</wsmid:SecurityProfiles>\n"
-    '<wsmb:Capability_FaultIncludesCIMError xmlns:wsmb="http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xml"/>\n'
+    "<wsmb:Capability_FaultIncludesCIMError "
+    'xmlns:wsmb="http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xml"/>\n'
     "</soap:IdentifyResponse>\n</soap:Body>\n</soap:Envelope>\n"
 ).encode()
 
@@ -69,7 +70,7 @@ OPENWSMAN_IDENTIFY = (
 
 
 def fault(code: str, subcode: str, reason: str, wsman_code: int, message: str | None = None) -> bytes:
-    """A WinRM SOAP fault, shaped like the Server 2022 sample in pywinrm winrm/tests/test_exceptions.py (MIT)."""
+    """A WinRM SOAP fault, shaped like the Server 2022 sample in pywinrm's winrm/tests/test_exceptions.py."""
     return (
         f'<s:Envelope xml:lang="en-US" xmlns:s="{NS_SOAP}" '
         'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
@@ -89,19 +90,23 @@ ACCESS_DENIED_FAULT = fault("s:Sender", "w:AccessDenied", "Access is denied.", 5
 TIMED_OUT_FAULT = fault(
     "s:Receiver",
     "w:TimedOut",
-    "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ",
+    "The WS-Management service cannot complete the operation within the time specified in "
+    "OperationTimeout.  ",
     2150858793,
 )
 ACTION_NOT_SUPPORTED_FAULT = fault(
     "s:Sender", "w:ActionNotSupported", "The lab only answers WS-Management Identify.", 2150858771
 )
 SCHEMA_FAULT = fault(
-    "s:Sender", "w:SchemaValidationError", "The SOAP XML in the message does not match the schema.", 2150858817
+    "s:Sender",
+    "w:SchemaValidationError",
+    "The SOAP XML in the message does not match the schema.",
+    2150858817,
 )
 
 
 def billion_laughs() -> bytes:
-    """An IdentifyResponse whose vendor is an exponential entity ("billion laughs"); a safe parser refuses it."""
+    """An IdentifyResponse whose vendor is a "billion laughs" entity bomb: safe parsers refuse it."""
     entities = ['<!ENTITY lol0 "lol">'] + [
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
     ]
@@ -117,7 +122,7 @@ def billion_laughs() -> bytes:
 
 
 def oversized_parts(total: int) -> tuple[bytes, bytes, int]:
-    """Head, tail and filler length of a `total`-byte IdentifyResponse (the filler is streamed, never held)."""
+    """Head, tail and filler length of a `total`-byte IdentifyResponse (the filler is streamed)."""
     head = (
         f'<s:Envelope xmlns:s="{NS_SOAP}"><s:Header/><s:Body>'
         f'<wsmid:IdentifyResponse xmlns:wsmid="{NS_WSMID}"><wsmid:ProductVendor>'
