@@ -127,9 +127,7 @@ class CredentialStore:
             except keyring.errors.PasswordDeleteError:
                 pass  # already gone
             except Exception as exc:
-                raise CredentialError(
-                    f"The keyring could not delete {name!r}: {type(exc).__name__}"
-                ) from None
+                raise CredentialError(f"The keyring could not delete {name!r}: {type(exc).__name__}") from None
             names = self._read_index()
             if name in names:
                 self._write_index([n for n in names if n != name])

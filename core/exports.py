@@ -238,7 +238,7 @@ def results_to_html(
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
         f"<style>{_CSS}</style></head>\n<body>\n"
-        f"<h1>{_e(title)}</h1>\n<p class=\"meta\">Generated {_e(when)} by TestConnection</p>\n"
+        f'<h1>{_e(title)}</h1>\n<p class="meta">Generated {_e(when)} by TestConnection</p>\n'
         f"{_summary(items)}\n{sections}\n</body></html>\n"
     )
 

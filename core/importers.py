@@ -142,8 +142,12 @@ def import_csv(source: str | bytes | os.PathLike[str]) -> ImportResult:
             columns, secret_columns = _read_header(row, line, result)
             if "host" not in columns:
                 result.errors.append(
-                    RowError(line, "host", f"the first row must name the columns and include 'host' "
-                             f"(found: {', '.join(c.strip() for c in row)})")
+                    RowError(
+                        line,
+                        "host",
+                        f"the first row must name the columns and include 'host' "
+                        f"(found: {', '.join(c.strip() for c in row)})",
+                    )
                 )
                 return result
             continue
@@ -165,9 +169,13 @@ def _read_header(row: list[str], line: int, result: ImportResult) -> tuple[dict[
         if _is_password_column(name):
             secrets.append(i)
             result.errors.append(
-                RowError(line, raw.strip(), f"column {raw.strip()!r} was refused: passwords are never stored "
-                         "in target lists. Save the credential in the credential store and put its name in "
-                         "the 'credential' column. The column's values were not read.")
+                RowError(
+                    line,
+                    raw.strip(),
+                    f"column {raw.strip()!r} was refused: passwords are never stored "
+                    "in target lists. Save the credential in the credential store and put its name in "
+                    "the 'credential' column. The column's values were not read.",
+                )
             )
         elif name in LIST_COLUMNS and name not in columns:
             columns[name] = i

@@ -60,13 +60,9 @@ def _check_settings(owner: str, values: Settings | Target) -> None:
     if values.transport is not None and values.transport not in TRANSPORTS:
         raise InvalidField("transport", f"{owner}: transport must be http or https, got {values.transport!r}")
     if values.auth is not None and values.auth not in AUTH_METHODS:
-        raise InvalidField(
-            "auth", f"{owner}: auth must be one of {', '.join(AUTH_METHODS)}, got {values.auth!r}"
-        )
+        raise InvalidField("auth", f"{owner}: auth must be one of {', '.join(AUTH_METHODS)}, got {values.auth!r}")
     if values.credential is not None and (not isinstance(values.credential, str) or not values.credential):
-        raise InvalidField(
-            "credential", f"{owner}: credential must be a non-empty name, got {values.credential!r}"
-        )
+        raise InvalidField("credential", f"{owner}: credential must be a non-empty name, got {values.credential!r}")
     for name in ("ca_check", "cn_check"):
         value = getattr(values, name)
         if value is not None and not isinstance(value, bool):
@@ -235,9 +231,7 @@ class TargetList:
             raise KeyError(folder_id)
         return self.delete_target(target_id).add_target(folder_id, target)
 
-    def add_folder(
-        self, parent_id: str, name: str, defaults: Settings = Settings()
-    ) -> tuple[TargetList, Folder]:
+    def add_folder(self, parent_id: str, name: str, defaults: Settings = Settings()) -> tuple[TargetList, Folder]:
         folder = Folder(name, defaults)
         return self._edit_folder(parent_id, lambda f: replace(f, folders=(*f.folders, folder))), folder
 
@@ -483,8 +477,7 @@ def _parse(data: bytes, path: Path) -> tuple[TargetList, int]:
     except json.JSONDecodeError as exc:
         raise ListFileError(
             path,
-            f"{name} is damaged or incomplete (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-            + untouched,
+            f"{name} is damaged or incomplete (line {exc.lineno}, column {exc.colno}: {exc.msg}). " + untouched,
         ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ListFileError(path, f"{name} is not a TestConnection target list. {untouched}")
