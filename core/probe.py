@@ -175,9 +175,9 @@ class Probe:
             status = StageStatus.SKIPPED if detail is None else StageStatus.OK
             self._record(StageReport(name, status, _ms_since(started), detail or self._skip_reason(name)))
             return None
-        # A failure classified to an earlier layer (e.g. a reset seen while connecting) still ends this stage.
+        # The stage in flight is the layer that failed, whatever layer the classifier's wording had in mind.
         self._record(StageReport(name, StageStatus.FAILED, _ms_since(started), failure.detail))
-        return replace(failure, stage=name) if failure.stage != name and failure.stage is not None else failure
+        return replace(failure, stage=name)
 
     def _record(self, report: StageReport) -> None:
         self.stages = with_stage(self.stages, report)

@@ -1,0 +1,238 @@
+"""``testconnection-cli check TARGET...``: the design.md command line. No Qt is imported here.
+
+Exit codes: 0 every target passed, 1 any failed, 2 usage error, 130 interrupted. Passwords come only from an
+environment variable or standard input, never from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from core import __version__
+from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
+from core.diagnosis import Diagnosis
+from core.mi import AuthType, DestinationOptions, UserCredentials
+from core.report import diagnosis_to_dict, verdict
+from core.target import TargetError, parse_target
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="testconnection-cli", description="Tell, stage by stage, why a WinRM / WS-Management connection fails."
+    )
+    parser.add_argument("--version", action="version", version=f"TestConnection {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="test one or more targets")
+    check.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="host, host:port, [v6]:port or http(s)://host[:port][/prefix]"
+    )
+    check.add_argument("--transport", choices=["http", "https"], help="default: http, or what the TARGET says")
+    check.add_argument("--port", type=int, help="default: 5985 for http, 5986 for https")
+    check.add_argument("--auth", choices=[a.value for a in AuthType], help="default: none (anonymous Identify only)")
+    check.add_argument("--user", help="DOMAIN\\user for NTLM, user@REALM for Kerberos")
+    secret = check.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    check.add_argument("--ca-file", help="PEM file of the CA that issued the listener's certificate")
+    check.add_argument("--skip-ca-check", action="store_true", help="do not verify the certificate's issuer")
+    check.add_argument("--skip-cn-check", action="store_true", help="do not verify the certificate's host name")
+    check.add_argument(
+        "--allow-unencrypted", action="store_true", help="allow Basic over plain HTTP (sends the password readably)"
+    )
+    check.add_argument("--timeout", type=float, default=10.0, help="overall deadline per target in seconds (10)")
+    check.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="targets tested at once (32)")
+    check.add_argument("--targets-file", type=Path, help="a saved list (.json), a CSV with a host column, or text")
+    check.add_argument("--json", action="store_true", help="one JSON object per target per line")
+    check.add_argument("--output", type=Path, help="also write a report: .html, .csv or .json")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        jobs = _jobs(args, stdin or sys.stdin)
+    except UsageError as exc:
+        parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
+    return _run(jobs, args, out)
+
+
+def _password(args: argparse.Namespace, stdin: TextIO) -> str | None:
+    if args.password_env:
+        if args.password_env not in os.environ:
+            raise UsageError(f"--password-env: the environment variable {args.password_env} is not set")
+        return os.environ[args.password_env]
+    if args.password_stdin:
+        return stdin.readline().rstrip("\r\n")
+    return None
+
+
+def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
+    if args.timeout <= 0 or args.timeout > 3600:
+        raise UsageError(f"--timeout: must be between 0 and 3600 seconds, not {args.timeout:g}")
+    if args.concurrency < 1 or args.concurrency > 1024:
+        raise UsageError(f"--concurrency: must be from 1 to 1024, not {args.concurrency}")
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise UsageError(f"--port: must be from 1 to 65535, not {args.port}")
+    if args.ca_file is not None and not Path(args.ca_file).is_file():
+        raise UsageError(f"--ca-file: cannot read {args.ca_file}")
+    auth = AuthType(args.auth) if args.auth else AuthType.NONE
+    password = _password(args, stdin)
+    needs_password = auth not in (AuthType.NONE, AuthType.KERBEROS, AuthType.CERTIFICATE)
+    if args.user and password is None and needs_password:
+        raise UsageError("--user needs a password: give --password-env VAR or --password-stdin")
+    if needs_password and not args.user and not args.targets_file:
+        raise UsageError(f"--auth {auth.value} needs --user")
+    credentials = UserCredentials(args.user, password or "") if args.user else None
+    base = DestinationOptions(
+        transport=args.transport or "http",
+        port=args.port,
+        auth=auth,
+        credentials=credentials,
+        cert_ca_check=not args.skip_ca_check,
+        cert_cn_check=not args.skip_cn_check,
+        ca_file=args.ca_file,
+        timeout=args.timeout,
+        allow_unencrypted=args.allow_unencrypted,
+    )
+    jobs: list[BatchJob] = []
+    for text in args.targets:
+        try:
+            parse_target(text, args.transport, args.port)
+        except TargetError as exc:
+            raise UsageError(f"target {text!r}: {exc}") from None
+        jobs.append(BatchJob(text, base))
+    if args.targets_file is not None:
+        jobs += _jobs_from_file(args, base)
+    if not jobs:
+        raise UsageError("give at least one TARGET or --targets-file")
+    return jobs
+
+
+def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[BatchJob]:
+    from dataclasses import replace
+
+    from core.importers import import_csv, import_text
+    from core.targetlist import Folder, ListFileError, Settings, TargetList, load_list
+
+    path: Path = args.targets_file
+    try:
+        if path.suffix.lower() == ".json":
+            loaded = load_list(path)
+        else:
+            imported = import_csv(path) if path.suffix.lower() == ".csv" else import_text(path)
+            for error in imported.errors:
+                print(f"testconnection-cli: {path.name}: {error} (row skipped)", file=sys.stderr)
+            loaded = imported.into(TargetList())
+    except (OSError, ListFileError) as exc:
+        raise UsageError(f"--targets-file: {exc}") from None
+    # The command line's options sit above the list's own folders: what the list says wins, then the flags.
+    flags = Settings(
+        port=args.port,
+        transport=args.transport,
+        auth=args.auth,
+        ca_check=False if args.skip_ca_check else None,
+        cn_check=False if args.skip_cn_check else None,
+    )
+    wrapped = TargetList(loaded.name, Folder("command line", defaults=flags, folders=(loaded.root,)))
+    jobs = []
+    for resolved in wrapped.resolved():
+        credentials = base.credentials
+        if resolved.credential:
+            credentials = _stored_credentials(resolved.credential)
+        options = replace(
+            base,
+            transport=resolved.transport,
+            port=resolved.port,
+            auth=AuthType(resolved.auth),
+            credentials=credentials,
+            cert_ca_check=resolved.ca_check,
+            cert_cn_check=resolved.cn_check,
+        )
+        jobs.append(BatchJob(resolved.target.host, options))
+    return jobs
+
+
+def _stored_credentials(name: str) -> UserCredentials | None:
+    from core.credentials import CredentialStore
+
+    stored = CredentialStore().get(name)
+    if stored is None:
+        print(f"testconnection-cli: credential {name!r} is not in the keyring", file=sys.stderr)
+        return None
+    return UserCredentials(stored.username, stored.password, domain=stored.domain)
+
+
+def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
+    printed = threading.Lock()
+
+    def on_update(index: int, diagnosis: Diagnosis, final: bool) -> None:
+        if final:
+            with printed:
+                out.write(_render(diagnosis, args.json))
+                out.flush()
+
+    batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
+    interrupted = False
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        batch.start()
+        while not batch.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        interrupted = True
+        batch.cancel_all()
+        batch.wait(2.0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        batch.close()
+    results = [r for r in batch.results if r is not None]
+    if args.output is not None:
+        from core.exports import write_report
+
+        write_report([diagnosis_to_dict(r) for r in results], args.output)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
+
+
+def _render(diagnosis: Diagnosis, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(diagnosis_to_dict(diagnosis), ensure_ascii=False) + "\n"
+    mark = "OK  " if diagnosis.ok else "FAIL"
+    line = f"{mark} {diagnosis.target:<28} {verdict(diagnosis)}  ({diagnosis.elapsed_ms:.0f} ms)"
+    lines = [line]
+    if diagnosis.identify is not None and diagnosis.ok:
+        lines.append(f"     {diagnosis.identify.product_vendor}; {diagnosis.identify.product_version}")
+    for note in diagnosis.notes:
+        lines.append(f"     note: {note}")
+    failure = diagnosis.failure
+    if failure is not None:
+        code = (
+            ""
+            if failure.windows_code is None
+            else f", Windows code {failure.windows_code} (0x{failure.windows_code:X})"
+        )
+        lines.append(f"     {failure.message}")
+        lines.append(f"     {failure.result.mi_name} ({int(failure.result)}), {failure.category.name}{code}")
+        lines.append(f"     try: {failure.hint}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

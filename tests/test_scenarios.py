@@ -1,0 +1,121 @@
+"""Every lab scenario through the real client: the stage, MI result, category, code and hint a helpdesk sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import Application, AuthType, DestinationOptions, MIResult, UserCredentials
+from core.classify import (
+    ERROR_ACCESS_DENIED,
+    ERROR_WINHTTP_SECURE_FAILURE,
+    ERROR_WSMAN_CANNOT_CONNECT,
+    ERROR_WSMAN_OPERATION_TIMEDOUT,
+    ERROR_WSMAN_TIMEOUT,
+    ERROR_WSMAN_URL_NOT_FOUND,
+)
+from core.demo import mismatch, options_for
+from core.diagnosis import Diagnosis
+from core.lab import SCENARIOS, Lab
+
+# What a Windows client shows for the same failure, where diagnosis.md confirms a code.
+WINDOWS_CODES = {
+    "refused": ERROR_WSMAN_CANNOT_CONNECT,
+    "blackhole": ERROR_WSMAN_TIMEOUT,
+    "silent": ERROR_WSMAN_TIMEOUT,
+    "trickle": ERROR_WSMAN_TIMEOUT,
+    "iis-404": ERROR_WSMAN_URL_NOT_FOUND,
+    "tls-untrusted": ERROR_WINHTTP_SECURE_FAILURE,
+    "tls-wrong-name": ERROR_WINHTTP_SECURE_FAILURE,
+    "tls-expired": ERROR_WINHTTP_SECURE_FAILURE,
+    "wrong-password": ERROR_ACCESS_DENIED,
+    "access-denied": ERROR_ACCESS_DENIED,
+    "timeout-fault": ERROR_WSMAN_OPERATION_TIMEDOUT,
+}
+
+
+def run(url: str, options: DestinationOptions) -> Diagnosis:
+    with Application() as app, app.new_session(url, options=options) as session, session.test_connection() as op:
+        result = op.get_instance()
+        assert result.more_results is False
+        return op.diagnosis
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_ends_as_diagnosis_md_says(lab: Lab, name: str) -> None:
+    endpoint = lab.endpoint(name)
+    diagnosis = run(endpoint.url, options_for(endpoint, lab, timeout=1.5))
+    assert mismatch(endpoint, diagnosis) is None
+    if diagnosis.ok:
+        assert diagnosis.identify is not None and diagnosis.identify.product_version
+        return
+    failure = diagnosis.failure
+    assert failure is not None and failure.hint and failure.message
+    assert failure.windows_code == WINDOWS_CODES.get(name)
+    failed = diagnosis.stage(failure.stage or "")
+    assert failed.status == "failed" and failed.detail
+    later = [s for s in diagnosis.stages if s.name > "" and diagnosis.stages.index(s) > diagnosis.stages.index(failed)]
+    assert all(s.status == "not_run" for s in later)
+
+
+def test_ntlm_shows_the_real_os_version_and_profiles(lab: Lab) -> None:
+    options = DestinationOptions(auth=AuthType.NTLM, credentials=UserCredentials("alice", lab.users["alice"]))
+    diagnosis = run(lab.url("winrm-http"), options)
+    assert diagnosis.ok
+    assert diagnosis.identify is not None and diagnosis.identify.authenticated
+    assert diagnosis.identify.product_version.startswith("OS: 10.0.20348")
+    assert diagnosis.identify.security_profiles
+    assert "encrypted" in diagnosis.stage("auth").detail
+
+
+def test_wrong_password_is_told_apart_from_scheme_not_offered(lab: Lab) -> None:
+    wrong = run(lab.url("wrong-password"), options_for(lab.endpoint("wrong-password"), lab))
+    assert wrong.failure is not None and wrong.failure.category.name == "AUTHENTICATION_ERROR"
+    assert "offers Negotiate" in wrong.failure.message
+    not_offered = run(lab.url("basic-not-offered"), options_for(lab.endpoint("basic-not-offered"), lab))
+    assert not_offered.failure is not None and not_offered.failure.category.name == "NOT_ENABLED"
+    assert "Negotiate, Kerberos" in not_offered.failure.message
+
+
+def test_basic_over_plain_http_is_refused_unless_allowed(lab: Lab) -> None:
+    creds = UserCredentials("alice", lab.users["alice"])
+    refused = run(lab.url("winrm-http"), DestinationOptions(auth=AuthType.BASIC, credentials=creds))
+    assert refused.failed_stage == "auth" and refused.failure is not None
+    assert refused.failure.windows_code == 0x803380DE and "no credential was sent" in refused.failure.message
+    allowed = run(
+        lab.url("winrm-http"), DestinationOptions(auth=AuthType.BASIC, credentials=creds, allow_unencrypted=True)
+    )
+    assert allowed.ok
+
+
+def test_skipping_the_ca_check_passes_tls_and_says_so(lab: Lab) -> None:
+    diagnosis = run(lab.url("tls-untrusted"), DestinationOptions(transport="https", cert_ca_check=False))
+    assert diagnosis.ok
+    assert any("certificate not verified" in note for note in diagnosis.notes)
+    assert "certificate not verified" in diagnosis.stage("tls").detail
+
+
+def test_skipping_only_the_cn_check_still_checks_the_issuer(lab: Lab) -> None:
+    options = DestinationOptions(transport="https", cert_cn_check=False, ca_file=lab.ca_file)
+    assert run(lab.url("tls-wrong-name"), options).ok
+    assert run(lab.url("tls-untrusted"), options).failed_stage == "tls"
+
+
+def test_name_not_resolved_fails_at_dns() -> None:
+    diagnosis = run("no-such-host.invalid", DestinationOptions(timeout=5))
+    assert diagnosis.failed_stage == "dns"
+    assert diagnosis.failure is not None and diagnosis.failure.category.name == "CONNECTION_ERROR"
+    assert "nslookup" in diagnosis.failure.hint
+
+
+def test_missing_credentials_are_bad_input_naming_the_field(lab: Lab) -> None:
+    diagnosis = run(lab.url("winrm-http"), DestinationOptions(auth=AuthType.NTLM))
+    assert diagnosis.result is MIResult.INVALID_PARAMETER
+    assert diagnosis.failure is not None and diagnosis.failure.message.startswith("credentials:")
+    assert all(s.status == "not_run" for s in diagnosis.stages)
+
+
+def test_kerberos_without_its_library_is_a_clear_result(lab: Lab) -> None:
+    options = DestinationOptions(auth=AuthType.KERBEROS, credentials=UserCredentials("alice@LAB", "x"))
+    diagnosis = run(lab.url("winrm-http"), options)
+    assert not diagnosis.ok and diagnosis.failed_stage == "auth"
+    assert diagnosis.failure is not None and diagnosis.failure.hint
