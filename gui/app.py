@@ -1,0 +1,162 @@
+"""``testconnection``: the desktop window. ``--demo`` and ``--self-test`` run it against the in-process lab."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import core
+
+if TYPE_CHECKING:
+    from core.lab import Lab, LabEndpoint
+    from gui.results_model import Row, TestSpec
+    from gui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "TestConnection"
+APPLICATION = "TestConnection"
+SELF_TEST_TIMEOUT = 3.0  # seconds per target: long enough for every lab scenario, short enough for CI
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="testconnection", description="Diagnose WinRM / WS-Management connections.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--demo", action="store_true",
+                        help="start local lab endpoints that show each kind of failure, and test them")
+    parser.add_argument("--self-test", action="store_true",
+                        help="run every demo target through the window, check each verdict, and exit 0 if all match")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.version:
+        print(f"TestConnection {core.__version__}")
+        return 0
+    if args.self_test and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
+            and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    # Imported late: --version must work without Qt (and without a display).
+    from core.lab import Lab
+    from gui.errors import install_excepthook, setup_logging
+    from gui.icons import app_icon
+    from gui.qt import QApplication
+    from gui.settings import Preferences, apply_theme
+    from gui.window import MainWindow
+
+    setup_logging()
+    log.info("TestConnection %s starting (%s)", core.__version__, " ".join(
+        a for a in ("--demo" if args.demo else "", "--self-test" if args.self_test else "") if a) or "normal")
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "testconnection"])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(core.__version__)
+    app.setWindowIcon(app_icon())
+    preferences = Preferences.load()
+    apply_theme(preferences.theme)
+
+    if args.self_test:
+        with Lab() as lab:
+            window = MainWindow(preferences=replace(preferences, timeout=SELF_TEST_TIMEOUT))
+            try:
+                return self_test(window, lab)
+            finally:
+                window.close()
+
+    install_excepthook()
+    demo_lab = Lab() if args.demo else None
+    try:
+        window = MainWindow(preferences=preferences)
+        if demo_lab is not None:
+            demo_lab.start()
+            window.setWindowTitle("TestConnection — demo (local lab endpoints)")
+            window.run(load_demo(window, demo_lab))
+        window.show()
+        return app.exec()
+    finally:
+        if demo_lab is not None:
+            demo_lab.stop()
+
+
+def demo_specs(lab: Lab, preferences_timeout: float) -> list[TestSpec]:
+    """One row per lab endpoint, tried the way the lab suggests. The demo passwords live in memory only."""
+    from core import AuthType, DestinationOptions, UserCredentials
+    from core.target import parse_target
+    from gui.results_model import TestSpec
+
+    specs = []
+    for endpoint in lab.endpoints:
+        parsed = parse_target(endpoint.url)
+        credentials = None
+        if endpoint.username is not None:
+            credentials = UserCredentials(endpoint.username, endpoint.password or "")
+        options = DestinationOptions(transport=parsed.transport, port=parsed.port, url_prefix=parsed.url_prefix,
+                                     auth=AuthType(endpoint.auth), credentials=credentials, ca_file=lab.ca_file,
+                                     timeout=preferences_timeout)
+        specs.append(TestSpec(endpoint.url, parsed.label, options, name=endpoint.name,
+                              description=endpoint.description))
+    return specs
+
+
+def load_demo(window: MainWindow, lab: Lab) -> list[int]:
+    return window.add_targets(demo_specs(lab, window.preferences.timeout))
+
+
+def expectation_problem(endpoint: LabEndpoint, row: Row) -> str | None:
+    """None when the row ended as the lab says it should; else what differs."""
+    d = row.diagnosis
+    if d is None or not row.final:
+        return "did not finish"
+    if d.ok != endpoint.expect_ok:
+        return f"ok={d.ok}, expected ok={endpoint.expect_ok}"
+    if d.failed_stage != endpoint.expect_stage:
+        return f"failed at {d.failed_stage}, expected {endpoint.expect_stage}"
+    if d.result.mi_name != endpoint.expect_result:
+        return f"result {d.result.mi_name}, expected {endpoint.expect_result}"
+    category = None if d.failure is None else d.failure.category.name
+    if endpoint.expect_category is not None and category != endpoint.expect_category:
+        return f"category {category}, expected {endpoint.expect_category}"
+    return None
+
+
+def self_test(window: MainWindow, lab: Lab, limit: float = 60.0) -> int:
+    """Run the demo through the window's own model and runner; print one line per target and a summary."""
+    from gui.qt import QApplication, QEventLoop, QTimer
+    from gui.results_model import Column, State
+
+    keys = load_demo(window, lab)
+    started = time.monotonic()
+    window.run(keys)
+    loop = QEventLoop()
+    window.runner.idle.connect(loop.quit)
+    QTimer.singleShot(int(limit * 1000), loop.quit)
+    if window.runner.busy:
+        loop.exec()
+    QApplication.processEvents()
+    failures = 0
+    for endpoint, key in zip(lab.endpoints, keys, strict=True):
+        row = window.model.row(key)
+        assert row is not None
+        problem = expectation_problem(endpoint, row)
+        failures += problem is not None
+        mark = "ok  " if problem is None else "FAIL"
+        verdict = window.model.data(window.model.index(window.model.row_number(key) or 0, Column.VERDICT))
+        state = row.state.value if row.state is not State.RUNNING else "still running"
+        print(f"{mark} {endpoint.name:<20} {state:<10} {verdict}" + (f"  <- {problem}" if problem else ""))
+    total = len(keys)
+    print(f"self-test: {total - failures} / {total} demo targets as expected, {failures} not "
+          f"({time.monotonic() - started:.1f} s)")
+    return 0 if failures == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

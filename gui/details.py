@@ -1,0 +1,137 @@
+"""The details pane: everything about the selected row, in the words and numbers a Windows admin recognises."""
+
+from __future__ import annotations
+
+from html import escape
+
+from core import Diagnosis, StageStatus
+from core.report import ticket_text, verdict
+from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from gui.results_model import STAGE_SYMBOLS, STATE_COLOURS, Row, State, format_ms
+
+_NOTE_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"
+
+
+def details_html(row: Row) -> str:
+    """The pane's content as HTML (a function, so tests and screenshots can read it without a window)."""
+    spec, d = row.spec, row.diagnosis
+    state = row.state
+    colour = STATE_COLOURS.get(state)
+    style = f' style="color:{colour.name()}"' if colour is not None else ""
+    title = escape(spec.name or spec.label)
+    parts = [f"<h3>{title}</h3>"]
+    if spec.description:
+        parts.append(f"<p><i>{escape(spec.description)}</i></p>")
+    parts.append(f"<p><b>Endpoint:</b> {escape((d.endpoint if d else '') or spec.destination)}<br>")
+    parts.append(f"<b>Authentication:</b> {escape(spec.options.auth.value)}</p>")
+    if d is None:
+        parts.append(f"<p>{escape(state.value)}.</p>")
+        return "".join(parts)
+    parts.append(f"<p><b>Verdict:</b> <b{style}>{_state_symbol(state)} {escape(verdict(d))}</b></p>")
+    for note in d.notes:
+        # Notes weaken a result ("certificate not verified"): shown where nobody can miss them.
+        parts.append(f'<p style="{_NOTE_STYLE}"><b>⚠ {escape(note)}</b></p>')
+    parts.append(_timeline(d))
+    if d.failure is not None and row.final:
+        f = d.failure
+        rows = [
+            ("Error", escape(f.message)),
+            ("MI result", f"{escape(f.result.mi_name)} ({int(f.result)})"),
+            ("Error category", f"{escape(f.category.name)} ({int(f.category)})"),
+        ]
+        if f.windows_code is not None:
+            rows.append(("Windows code", f"{f.windows_code} (0x{f.windows_code:08X})"))
+        if f.wsman_fault_code is not None:
+            rows.append(("WSMan fault code", str(f.wsman_fault_code)))
+        parts.append("<h4>Error</h4>" + _table(rows))
+        if f.hint:
+            parts.append(f'<p><b>What to try:</b> {escape(f.hint)}</p>')
+    if d.identify is not None:
+        i = d.identify
+        rows = [
+            ("Product vendor", escape(i.product_vendor)),
+            ("Product version", escape(i.product_version)),
+            ("Protocol version", escape(i.protocol_version)),
+            ("Security profiles", escape(", ".join(i.security_profiles)) or "—"),
+            ("Authenticated", "yes" if i.authenticated else "no (anonymous Identify)"),
+        ]
+        parts.append("<h4>Identify</h4>" + _table(rows))
+    if d.offered_schemes:
+        parts.append(f"<p><b>Offered authentication:</b> {escape(', '.join(d.offered_schemes))}</p>")
+    return "".join(parts)
+
+
+def _state_symbol(state: State) -> str:
+    return {State.OK: "✔", State.FAILED: "✖", State.CANCELLED: "⊘", State.INVALID: "⚠"}.get(state, "…")
+
+
+def _timeline(d: Diagnosis) -> str:
+    cells = ['<tr><th align="left">Stage</th><th align="left">Status</th><th align="right">Time</th>'
+             '<th align="left">Detail</th></tr>']
+    for stage in d.stages:
+        if d.running_stage == stage.name:
+            status, timing = "… running", ""
+        else:
+            status = f"{STAGE_SYMBOLS[stage.status]} {stage.status.value}".strip()
+            timing = format_ms(stage.elapsed_ms) if stage.status in (StageStatus.OK, StageStatus.FAILED) else ""
+        cells.append(f"<tr><td>{stage.name}</td><td>{escape(status)}</td><td align='right'>{timing}</td>"
+                     f"<td>{escape(stage.detail)}</td></tr>")
+    total = f"<p>Total: {format_ms(d.elapsed_ms)}</p>" if d.running_stage is None else ""
+    return "<h4>Stages</h4><table cellspacing='0' cellpadding='3'>" + "".join(cells) + "</table>" + total
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><td><b>{name}</b></td><td>{value}</td></tr>" for name, value in rows)
+    return f"<table cellspacing='0' cellpadding='2'>{body}</table>"
+
+
+class DetailsPane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._row: Row | None = None
+        self.browser = QTextBrowser(self)
+        self.browser.setAccessibleName("Details of the selected result")
+        self.browser.setOpenLinks(False)
+        self.copy_button = QPushButton("Copy for &ticket", self)
+        self.copy_button.setToolTip("Copy a plain-text summary (target, stages, verdict, hint) for a ticket. "
+                                    "Never includes a password.")
+        self.copy_button.setAccessibleName("Copy for ticket")
+        self.copy_button.clicked.connect(self.copy_for_ticket)
+        self.copied = QLabel("", self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.copied, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.browser, 1)
+        layout.addLayout(buttons)
+        self.show_row(None)
+
+    def show_row(self, row: Row | None) -> None:
+        self._row = row
+        self.copied.setText("")
+        if row is None:
+            self.browser.setHtml("<p>Select a result to see its stages, the error in Windows terms and what "
+                                 "to try.</p>")
+        else:
+            self.refresh()
+        self.copy_button.setEnabled(row is not None and row.diagnosis is not None)
+
+    def refresh(self) -> None:
+        if self._row is None:
+            return
+        bar = self.browser.verticalScrollBar()
+        position = bar.value()  # a live update must not jump the reader back to the top
+        self.browser.setHtml(details_html(self._row))
+        bar.setValue(position)
+        self.copy_button.setEnabled(self._row.diagnosis is not None)
+
+    @property
+    def row(self) -> Row | None:
+        return self._row
+
+    def copy_for_ticket(self) -> None:
+        if self._row is None or self._row.diagnosis is None:
+            return
+        QGuiApplication.clipboard().setText(ticket_text(self._row.diagnosis))
+        self.copied.setText("Copied.")

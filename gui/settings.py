@@ -1,0 +1,191 @@
+"""Preferences and UI state. ``QSettings`` holds only these and window geometry: never a password.
+
+The settings file lives in ``core.paths.config_dir()`` (so ``TESTCONNECTION_HOME`` and portable builds move it
+with everything else) rather than in the registry / ~/.config default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from core import AuthType
+from core.batch import DEFAULT_CONCURRENCY
+from core.paths import config_dir
+from gui.qt import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGuiApplication,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSettings,
+    QSpinBox,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+
+THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+TRANSPORTS = ("http", "https")
+AUTH_LABELS = {
+    AuthType.NONE: "None (anonymous Identify only)",
+    AuthType.NTLM: "NTLM (Negotiate)",
+    AuthType.NEGOTIATE: "Negotiate",
+    AuthType.KERBEROS: "Kerberos",
+    AuthType.BASIC: "Basic",
+    AuthType.CREDSSP: "CredSSP",
+}
+
+
+def ui_settings() -> QSettings:
+    return QSettings(str(config_dir() / "ui.ini"), QSettings.Format.IniFormat)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    transport: str = "http"
+    auth: str = AuthType.NTLM.value
+    timeout: float = 10.0
+    concurrency: int = DEFAULT_CONCURRENCY
+    ca_check: bool = True
+    cn_check: bool = True
+    ca_file: str = ""
+    theme: str = "system"
+
+    @classmethod
+    def load(cls, settings: QSettings | None = None) -> Preferences:
+        settings = settings or ui_settings()
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            default = getattr(defaults, f.name)
+            raw = settings.value(f"preferences/{f.name}", default)
+            values[f.name] = _coerce(raw, default)
+        return defaults.checked(**values)
+
+    def checked(self, **changes: Any) -> Preferences:
+        """A copy with ``changes``, where values out of range fall back to the defaults (a hand-edited file)."""
+        p = replace(self, **changes)
+        d = Preferences()
+        return replace(
+            p,
+            transport=p.transport if p.transport in TRANSPORTS else d.transport,
+            auth=p.auth if p.auth in {a.value for a in AUTH_LABELS} else d.auth,
+            timeout=p.timeout if 0.5 <= p.timeout <= 600 else d.timeout,
+            concurrency=p.concurrency if 1 <= p.concurrency <= 512 else d.concurrency,
+            theme=p.theme if p.theme in THEMES else d.theme,
+        )
+
+    def save(self, settings: QSettings | None = None) -> None:
+        settings = settings or ui_settings()
+        for f in fields(self):
+            settings.setValue(f"preferences/{f.name}", getattr(self, f.name))
+        settings.sync()
+
+
+def _coerce(raw: Any, default: Any) -> Any:
+    """INI files give strings back; turn them into the default's type."""
+    try:
+        if isinstance(default, bool):
+            return raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def apply_theme(theme: str) -> None:
+    """Light or dark regardless of the OS, or follow it (Qt ≥ 6.8 switches the palette itself)."""
+    schemes = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark, "system": Qt.ColorScheme.Unknown}
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "setColorScheme"):
+        hints.setColorScheme(schemes.get(theme, Qt.ColorScheme.Unknown))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, preferences: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("TestConnection settings")
+        self.transport = QComboBox(self)
+        self.transport.addItems(list(TRANSPORTS))
+        self.transport.setCurrentText(preferences.transport)
+        self.transport.setToolTip("Used when the target does not say http:// or https://")
+        self.auth = QComboBox(self)
+        for auth, label in AUTH_LABELS.items():
+            self.auth.addItem(label, auth.value)
+        self.auth.setCurrentIndex(max(0, self.auth.findData(preferences.auth)))
+        self.timeout = QDoubleSpinBox(self)
+        self.timeout.setRange(0.5, 600)
+        self.timeout.setDecimals(1)
+        self.timeout.setSuffix(" s")
+        self.timeout.setValue(preferences.timeout)
+        self.timeout.setToolTip("How long one test may take in total before its running stage times out")
+        self.concurrency = QSpinBox(self)
+        self.concurrency.setRange(1, 512)
+        self.concurrency.setValue(preferences.concurrency)
+        self.concurrency.setToolTip("How many targets are tested at the same time")
+        self.ca_check = QCheckBox("Check that a trusted CA issued the certificate", self)
+        self.ca_check.setChecked(preferences.ca_check)
+        self.cn_check = QCheckBox("Check that the certificate names the host", self)
+        self.cn_check.setChecked(preferences.cn_check)
+        self.ca_file = QLineEdit(preferences.ca_file, self)
+        self.ca_file.setPlaceholderText("(the system's trusted CAs)")
+        self.ca_file.setToolTip("A PEM file with the CA that issued your WinRM listeners' certificates")
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(browse)
+        self.theme = QComboBox(self)
+        for key, label in THEMES.items():
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(preferences.theme)))
+
+        form = QFormLayout()
+        form.addRow("Default &transport:", self.transport)
+        form.addRow("Default &authentication:", self.auth)
+        form.addRow("T&imeout per test:", self.timeout)
+        form.addRow("&Concurrent tests:", self.concurrency)
+        form.addRow("Certificates:", self.ca_check)
+        form.addRow("", self.cn_check)
+        form.addRow("CA &file:", ca_row)
+        form.addRow("T&heme:", self.theme)
+        for widget, name in ((self.transport, "Default transport"), (self.auth, "Default authentication"),
+                             (self.timeout, "Timeout per test in seconds"), (self.concurrency, "Concurrent tests"),
+                             (self.ca_file, "CA file"), (self.theme, "Theme")):
+            widget.setAccessibleName(name)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                   parent=self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self._base = preferences
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "CA file", self.ca_file.text(), "PEM files (*.pem *.crt *.cer);;"
+                                              "All files (*)")
+        if path:
+            self.ca_file.setText(path)
+
+    def preferences(self) -> Preferences:
+        return self._base.checked(
+            transport=self.transport.currentText(),
+            auth=str(self.auth.currentData()),
+            timeout=float(self.timeout.value()),
+            concurrency=int(self.concurrency.value()),
+            ca_check=self.ca_check.isChecked(),
+            cn_check=self.cn_check.isChecked(),
+            ca_file=self.ca_file.text().strip(),
+            theme=str(self.theme.currentData()),
+        )

@@ -1,0 +1,374 @@
+"""The main window: target bar, live results table, details pane, progress and Cancel-all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from core.credentials import CredentialStore
+from gui.details import DetailsPane
+from gui.icons import app_icon
+from gui.qt import (
+    QAbstractItemView,
+    QAction,
+    QCheckBox,
+    QCloseEvent,
+    QGuiApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QItemSelectionModel,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QModelIndex,
+    QPoint,
+    QProgressBar,
+    QPushButton,
+    QShortcut,
+    QSplitter,
+    Qt,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from gui.results_model import KEY_ROLE, Column, ResultsFilter, ResultsModel, TestSpec, Updates, rows_as_text
+from gui.runner import Runner
+from gui.settings import Preferences, SettingsDialog, apply_theme, ui_settings
+from gui.targetbar import InputError, TargetBar
+
+log = logging.getLogger(__name__)
+
+TITLE = "TestConnection"
+COLUMN_WIDTHS = {Column.STATUS: 100, Column.TARGET: 170, Column.ENDPOINT: 220, Column.TIME: 70,
+                 Column.VERSION: 190, Column.VERDICT: 280}
+
+
+class ResultsView(QTableView):
+    """The table; Ctrl+C and Del are handled here so they act on rows, not on the focused cell."""
+
+    copy_requested = Signal()
+    delete_requested = Signal()
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit()
+        elif event.key() == Qt.Key.Key_Delete:
+            self.delete_requested.emit()
+        else:
+            super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, credentials: CredentialStore | None = None, preferences: Preferences | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(TITLE)
+        self.setWindowIcon(app_icon())
+        self.preferences = preferences or Preferences.load()
+        self.model = ResultsModel(self)
+        self.proxy = ResultsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.runner = Runner(self)
+        self.runner.updated.connect(self._on_updates)
+        self.runner.idle.connect(self._update_progress)
+
+        self.target_bar = TargetBar(credentials or CredentialStore(), self)
+        self.target_bar.apply_preferences(self.preferences)
+        self.target_bar.test_requested.connect(self.test_from_bar)
+        self.target_bar.cancel_requested.connect(self.cancel_selected_or_all)
+
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("Filter results…")
+        self.filter.setAccessibleName("Filter results")
+        self.filter.setToolTip("Show only rows whose target, endpoint, version or verdict contains this text")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.set_text)
+        self.failures_only = QCheckBox("&Failures only", self)
+        self.failures_only.setToolTip("Hide the rows that passed, are running or were cancelled")
+        self.failures_only.toggled.connect(self.proxy.set_failures_only)
+        self.rerun_button = QPushButton("&Re-run selected", self)
+        self.rerun_button.setToolTip("Test the selected rows again")
+        self.rerun_button.clicked.connect(self.rerun_selected)
+        self.cancel_row_button = QPushButton("Ca&ncel selected", self)
+        self.cancel_row_button.setToolTip("Cancel the selected running tests")
+        self.cancel_row_button.clicked.connect(self.cancel_selected)
+        self.rerun_all_button = QPushButton("Re-run &all", self)
+        self.rerun_all_button.setToolTip("Test every row again (F5 or Ctrl+Enter)")
+        self.rerun_all_button.clicked.connect(self.rerun_all)
+
+        self.table = ResultsView(self)
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Results")
+        # No sort column until the user clicks a header: rows stay in the order they were added.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column in Column:
+            self.table.setColumnWidth(column, COLUMN_WIDTHS.get(column, 72))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.copy_requested.connect(self.copy_selected)
+        self.table.delete_requested.connect(self.remove_selected)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        self.details = DetailsPane(self)
+
+        tools = QHBoxLayout()
+        tools.addWidget(self.filter, 2)
+        tools.addWidget(self.failures_only)
+        tools.addStretch(1)
+        for button in (self.rerun_button, self.cancel_row_button, self.rerun_all_button):
+            tools.addWidget(button)
+        table_box = QWidget(self)
+        table_layout = QVBoxLayout(table_box)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addLayout(tools)
+        table_layout.addWidget(self.table, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(table_box)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.target_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.progress_label = QLabel("Ready", self)
+        self.progress_label.setAccessibleName("Progress")
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setMaximumWidth(220)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setAccessibleName("Progress bar")
+        self.cancel_all_button = QPushButton("Cancel a&ll", self)
+        self.cancel_all_button.setToolTip("Cancel every running and queued test")
+        self.cancel_all_button.clicked.connect(self.cancel_all)
+        status = self.statusBar()
+        status.addWidget(self.progress_label, 1)
+        status.addPermanentWidget(self.progress_bar)
+        status.addPermanentWidget(self.cancel_all_button)
+
+        QWidget.setTabOrder(self.target_bar.cancel_button, self.filter)
+        QWidget.setTabOrder(self.filter, self.failures_only)
+        QWidget.setTabOrder(self.failures_only, self.rerun_button)
+        QWidget.setTabOrder(self.rerun_button, self.cancel_row_button)
+        QWidget.setTabOrder(self.cancel_row_button, self.rerun_all_button)
+        QWidget.setTabOrder(self.rerun_all_button, self.table)
+        QWidget.setTabOrder(self.table, self.details.browser)
+        QWidget.setTabOrder(self.details.browser, self.details.copy_button)
+
+        self._build_menus()
+        self._restore_state()
+        self._update_progress()
+        self.target_bar.host.setFocus()
+
+    # --- menus and shortcuts ----------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        results = self.menuBar().addMenu("&Results")
+        rerun = self._action(results, "Re-run &all", self.rerun_all, QKeySequence(Qt.Key.Key_F5))
+        rerun.setShortcuts([QKeySequence(Qt.Key.Key_F5), QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self._action(results, "&Re-run selected", self.rerun_selected)
+        self._action(results, "&Cancel selected", self.cancel_selected)
+        self._action(results, "Cancel a&ll", self.cancel_all)
+        results.addSeparator()
+        self._action(results, "Cop&y selected rows", self.copy_selected)
+        self._action(results, "Copy for &ticket", self.details.copy_for_ticket)
+        self._action(results, "Re&move selected rows", self.remove_selected)
+        self._action(results, "Clear &finished rows", self.clear_finished)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About TestConnection", self._about)
+        # Esc cancels wherever the focus is in the window (a line edit does not use Esc itself).
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.activated.connect(self.cancel_selected_or_all)
+
+    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(lambda *_: slot())
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        return action
+
+    def _context_menu(self, position: QPoint) -> None:
+        keys = self.selected_keys()
+        if not keys:
+            return
+        menu = QMenu(self)
+        self._action(menu, "&Re-run", self.rerun_selected)
+        cancel = self._action(menu, "&Cancel", self.cancel_selected)
+        cancel.setEnabled(any(self.runner.is_running(k) for k in keys))
+        menu.addSeparator()
+        self._action(menu, "Cop&y rows", self.copy_selected)
+        self._action(menu, "Copy for &ticket", self.details.copy_for_ticket)
+        menu.addSeparator()
+        self._action(menu, "Re&move", self.remove_selected)
+        menu.popup(self.table.viewport().mapToGlobal(position))
+
+    # --- running ----------------------------------------------------------------------------------------------
+
+    def test_from_bar(self) -> None:
+        try:
+            specs = self.target_bar.specs(self.preferences)
+        except InputError as exc:
+            self.target_bar.show_error(exc)
+            return
+        self.target_bar.clear_message()
+        keys = self.add_targets(specs)
+        self.run(keys)
+        self._select_key(keys[0])
+
+    def add_targets(self, specs: Sequence[TestSpec]) -> list[int]:
+        return self.model.add(specs)
+
+    def run(self, keys: Iterable[int]) -> None:
+        """Test these rows (again). The same path for Enter, Re-run, F5, the demo and the self-test."""
+        jobs = self.model.start_run(keys)
+        self.runner.run(jobs, self.preferences.concurrency)
+        self._update_progress()
+        self.details.refresh()
+
+    def rerun_all(self) -> None:
+        self.run(self.model.all_keys())
+
+    def rerun_selected(self) -> None:
+        self.run(self.selected_keys())
+
+    def cancel_selected(self) -> None:
+        self.runner.cancel(self.selected_keys())
+
+    def cancel_all(self) -> None:
+        self.runner.cancel_all()
+
+    def cancel_selected_or_all(self) -> None:
+        running = [k for k in self.selected_keys() if self.runner.is_running(k)]
+        if running:
+            self.runner.cancel(running)
+        else:
+            self.runner.cancel_all()
+
+    def remove_selected(self) -> None:
+        keys = self.selected_keys()
+        self.runner.cancel(keys)
+        if self.details.row is not None and self.details.row.key in keys:
+            self.details.show_row(None)
+        self.model.remove(keys)
+        self._update_progress()
+
+    def clear_finished(self) -> None:
+        finished = [k for k in self.model.all_keys() if not self.runner.is_running(k)]
+        if self.details.row is not None and self.details.row.key in finished:
+            self.details.show_row(None)
+        self.model.remove(finished)
+        self._update_progress()
+
+    def copy_selected(self) -> None:
+        keys = self.selected_keys()
+        if keys:
+            QGuiApplication.clipboard().setText(rows_as_text(self.model, keys))
+
+    def _on_updates(self, updates: Updates) -> None:
+        self.model.apply(updates)
+        shown = self.details.row
+        if shown is not None and any(key == shown.key for key, _ in updates):
+            self.details.refresh()
+        self._update_progress()
+
+    def _update_progress(self) -> None:
+        progress = self.model.progress()
+        if progress.total == 0:
+            self.progress_label.setText("Ready — type a host and press Enter")
+        else:
+            self.progress_label.setText(progress.text() + ("" if progress.running else " — done"))
+        self.progress_bar.setMaximum(max(progress.total, 1))
+        self.progress_bar.setValue(progress.done)
+        self.cancel_all_button.setEnabled(self.runner.busy)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        keys = self.selected_keys()
+        self.rerun_button.setEnabled(bool(keys))
+        self.cancel_row_button.setEnabled(any(self.runner.is_running(k) for k in keys))
+        self.rerun_all_button.setEnabled(self.model.rowCount() > 0)
+
+    # --- selection --------------------------------------------------------------------------------------------
+
+    def selected_keys(self) -> list[int]:
+        rows = self.table.selectionModel().selectedRows()
+        return [int(index.data(KEY_ROLE)) for index in sorted(rows, key=lambda i: i.row())]
+
+    def _select_key(self, key: int) -> None:
+        number = self.model.row_number(key)
+        if number is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(number, 0))
+        if index.isValid():
+            self.table.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        key = current.data(KEY_ROLE) if current.isValid() else None
+        self.details.show_row(None if key is None else self.model.row(int(key)))
+
+    # --- settings and state -----------------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.preferences, self)
+        if dialog.exec():
+            self.preferences = dialog.preferences()
+            self.preferences.save()
+            self.target_bar.apply_preferences(self.preferences)
+            apply_theme(self.preferences.theme)
+
+    def _restore_state(self) -> None:
+        settings = ui_settings()
+        geometry = settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 760)
+        splitter = settings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        header = settings.value("window/columns")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+
+    def _save_state(self) -> None:
+        settings = ui_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("window/columns", self.table.horizontalHeader().saveState())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Cancel first: the operations' threads are daemons and abandoned probes never call back, so this returns
+        # promptly and nothing reaches the model afterwards.
+        self.runner.shutdown()
+        try:
+            self._save_state()
+        except Exception:  # a read-only settings file must not keep the window open
+            log.exception("could not save the window state")
+        super().closeEvent(event)
+
+    def _about(self) -> None:
+        from core import __version__
+
+        QMessageBox.about(self, "About TestConnection",
+                          f"<b>TestConnection {__version__}</b><p>Tells a helpdesk, stage by stage, why a Windows "
+                          "machine cannot be managed over WinRM / WS-Management.</p>")
