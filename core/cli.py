@@ -30,13 +30,24 @@ class UsageError(Exception):
     pass
 
 
+class _RefusePassword(argparse.Action):
+    """``--password`` exists only to refuse it without echoing it: argv is visible to every user of the PC."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.error(
+            "--password: passwords are not taken on the command line; use --password-env VAR or --password-stdin"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="testconnection-cli", description="Tell, stage by stage, why a WinRM / WS-Management connection fails."
+        allow_abbrev=False,
+        prog="testconnection-cli",
+        description="Tell, stage by stage, why a WinRM / WS-Management connection fails.",
     )
     parser.add_argument("--version", action="version", version=f"TestConnection {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="test one or more targets")
+    check = commands.add_parser("check", help="test one or more targets", allow_abbrev=False)
     check.add_argument(
         "targets", nargs="*", metavar="TARGET", help="host, host:port, [v6]:port or http(s)://host[:port][/prefix]"
     )
@@ -44,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--port", type=int, help="default: 5985 for http, 5986 for https")
     check.add_argument("--auth", choices=[a.value for a in AuthType], help="default: none (anonymous Identify only)")
     check.add_argument("--user", help="DOMAIN\\user for NTLM, user@REALM for Kerberos")
+    check.add_argument("--password", action=_RefusePassword, help=argparse.SUPPRESS)
     secret = check.add_mutually_exclusive_group()
     secret.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")

@@ -48,14 +48,13 @@ class Recorder:
 
 
 def test_synchronous_result_carries_the_identify_instance(lab: Lab) -> None:
-    with Application() as app, app.new_session(lab.url("winrm-http")) as session:
-        with session.test_connection() as op:
-            result = op.get_instance()
-            assert result.result_code is MIResult.OK and result.more_results is False
-            assert result.instance is not None and result.instance["ProductVendor"] == "Microsoft Corporation"
-            assert result.error_details is None
-            again = op.get_instance()
-            assert again.result_code is MIResult.FAILED and "already" in (again.error_message or "")
+    with Application() as app, app.new_session(lab.url("winrm-http")) as session, session.test_connection() as op:
+        result = op.get_instance()
+        assert result.result_code is MIResult.OK and result.more_results is False
+        assert result.instance is not None and result.instance["ProductVendor"] == "Microsoft Corporation"
+        assert result.error_details is None
+        again = op.get_instance()
+        assert again.result_code is MIResult.FAILED and "already" in (again.error_message or "")
 
 
 def test_asynchronous_stages_arrive_in_order_then_exactly_one_final_result(lab: Lab) -> None:

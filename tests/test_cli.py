@@ -1,0 +1,118 @@
+"""The command-line contract of design.md: options, exit codes, JSON lines, passwords only from env or stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.lab import Lab
+
+STAGE_NAMES = ["dns", "tcp", "tls", "wsman", "auth"]
+KEYS = {
+    "target",
+    "endpoint",
+    "ok",
+    "result",
+    "result_code",
+    "failed_stage",
+    "stages",
+    "identify",
+    "error",
+    "elapsed_ms",
+}
+
+
+def run_cli(args: list[str], stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    try:
+        code = main(args, stdin=io.StringIO(stdin), stdout=out)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue()
+
+
+def test_passing_target_exits_0_with_the_json_contract(lab: Lab) -> None:
+    code, out = run_cli(["check", lab.url("winrm-http"), "--json"])
+    assert code == 0
+    (line,) = out.splitlines()
+    record = json.loads(line)
+    assert set(record) >= KEYS
+    assert record["ok"] is True and record["failed_stage"] is None and record["result"] == "MI_RESULT_OK"
+    assert [s["name"] for s in record["stages"]] == STAGE_NAMES
+    assert {s["status"] for s in record["stages"]} <= {"ok", "skipped"}
+    assert record["identify"]["product_vendor"] == "Microsoft Corporation"
+
+
+def test_failed_target_exits_1_with_stage_result_and_hint(lab: Lab) -> None:
+    code, out = run_cli(
+        ["check", lab.url("wrong-password"), "--auth", "ntlm", "--user", "alice", "--password-stdin", "--json"],
+        stdin="not-the-password\n",
+    )
+    record = json.loads(out)
+    assert code == 1
+    assert (record["failed_stage"], record["result"], record["result_code"]) == ("auth", "MI_RESULT_ACCESS_DENIED", 2)
+    assert record["error"]["category"] == "AUTHENTICATION_ERROR" and record["error"]["windows_code"] == 5
+    assert "password" in record["error"]["hint"]
+    assert "not-the-password" not in out
+
+
+def test_password_from_environment_authenticates(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TC_PASSWORD", lab.users["alice"])
+    code, out = run_cli(
+        ["check", lab.url("winrm-http"), "--auth", "ntlm", "--user", "alice", "--password-env", "TC_PASSWORD"]
+    )
+    assert code == 0 and "OS: 10.0.20348" in out
+
+
+def test_basic_over_http_needs_allow_unencrypted(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TC_PASSWORD", lab.users["alice"])
+    args = ["check", lab.url("winrm-http"), "--auth", "basic", "--user", "alice", "--password-env", "TC_PASSWORD"]
+    code, out = run_cli([*args, "--json"])
+    assert code == 1 and json.loads(out)["error"]["windows_code"] == 0x803380DE
+    assert run_cli([*args, "--allow-unencrypted"])[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["check", "srv01:70000"], "port"),
+        (["check", "srv01", "--timeout", "0"], "--timeout"),
+        (["check", "srv01", "--auth", "ntlm"], "--user"),
+        (["check", "srv01", "--auth", "ntlm", "--user", "alice"], "password"),
+        (["check", "srv01", "--password", "Typed-Secret"], "--password-env"),
+        (["check"], "TARGET"),
+    ],
+)
+def test_usage_errors_exit_2_naming_the_field(args: list[str], field: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run_cli(args)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert field in err and "Typed-Secret" not in err
+
+
+def test_targets_file_and_report(lab: Lab, tmp_path: Path) -> None:
+    listing = tmp_path / "hosts.txt"
+    listing.write_text(f"# lab\n{lab.url('winrm-http')}\n{lab.url('iis-404')}\n", encoding="utf-8")
+    report = tmp_path / "report.html"
+    code, out = run_cli(["check", "--targets-file", str(listing), "--output", str(report)])
+    assert code == 1
+    assert out.count("\n") >= 2
+    html = report.read_text(encoding="utf-8")
+    assert "HTTP 404" in html and "Microsoft Corporation" in html
+
+
+def test_cli_does_not_import_qt(lab: Lab) -> None:
+    code = (
+        "import sys, core.cli; "
+        f"rc = core.cli.main(['check', '{lab.url('refused')}']); "
+        "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'; sys.exit(rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "refused the connection" in done.stdout
