@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+# Before anything imports Qt or reads a path: no screen needed, and never the user's own settings or lists.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["TESTCONNECTION_HOME"] = tempfile.mkdtemp(prefix="testconnection-tests-")
 
 from core.lab import Lab
 
