@@ -1,0 +1,104 @@
+"""5. GUI: event-loop stalls while 1,000 targets run, launch to first shown window, RSS with 1,000 results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+from bench.common import ROOT, Goal, LabProcess, Section, ms
+
+LATENCY = 0.05
+
+
+def gui_available() -> str | None:
+    """None when the GUI can be benchmarked, else why not."""
+    if not (ROOT / "gui" / "app.py").exists() or not (ROOT / "gui" / "window.py").exists():
+        return "GUI not available yet (gui/app.py or gui/window.py missing)"
+    probe = subprocess.run(
+        [sys.executable, "-c", "import gui.app, gui.window; gui.window.MainWindow; gui.app.main"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_env(tempfile.gettempdir()),
+    )
+    if probe.returncode != 0:
+        return "GUI not available yet (import failed: " + (probe.stderr.strip().splitlines() or ["?"])[-1] + ")"
+    return None
+
+
+def _env(home: str) -> dict[str, str]:
+    # A private settings home: the benchmark must not touch the user's window state or lists.
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", TESTCONNECTION_HOME=home, PYTHONPATH=str(ROOT))
+
+
+def _child(args: list[str], home: str, timeout: float) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.gui_child", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(home),
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            result: dict[str, Any] = json.loads(line.split(" ", 1)[1])
+            return result
+    raise RuntimeError(f"GUI child {args[0]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+
+
+def run(quick: bool) -> Section:
+    n = 100 if quick else 1000
+    section = Section(
+        f"5. GUI (QT_QPA_PLATFORM=offscreen): {n} targets, lab latency {LATENCY * 1000:.0f} ms",
+        ["measure", "value", "baseline / goal"],
+    )
+    why_not = gui_available()
+    if why_not is not None:
+        section.rows.append([why_not, "-", "-"])
+        section.goals.append(Goal("GUI measures", None, why_not))
+        return section
+    with tempfile.TemporaryDirectory() as home:
+        launches = []
+        for _ in range(1 if quick else 5):
+            launched = time.time()
+            result = _child(["startup"], home, 60)
+            if result.get("shown_at") is None:
+                raise RuntimeError("the GUI never showed its window")
+            painted = result.get("painted_at") or result["shown_at"]
+            launches.append((result["shown_at"] - launched, painted - launched))
+        launches.sort()
+        shown, painted = launches[len(launches) // 2]
+        with LabProcess(["winrm-http"], latency=LATENCY) as lab:
+            stats = _child(["batch", lab.urls["winrm-http"], str(n)], home, 300)
+    ideal = n / 32 * LATENCY
+    stall = stats["max_gap"] - 0.005 if stats["max_gap"] is not None else float("nan")
+    section.rows = [
+        ["process launch → main window shown (median)", ms(shown), "-"],
+        ["process launch → first paint (median)", ms(painted), "-"],
+        [
+            f"batch of {n}: time to all final ({stats['done']}/{n} final, {stats['ok']} ok)",
+            ms(stats["elapsed"]),
+            f"ideal {ms(ideal)}",
+        ],
+        ["longest event-loop stall (max gap of a 5 ms QTimer − 5 ms)", ms(stall), "-"],
+        ["p99 timer gap", ms(stats["p99_gap"]), "5 ms"],
+        [
+            f"RSS with {n} results",
+            f"{stats['rss'] / 2**20:,.0f} MiB",
+            f"{stats['rss_before'] / 2**20:,.0f} MiB with the empty window",
+        ],
+    ]
+    section.goals.append(Goal("no event-loop stall over 100 ms (window never freezes)", stall < 0.1, ms(stall)))
+    section.notes.append(
+        "No numeric goal was set for launch time or RSS; they are recorded for comparison between "
+        "runs. The lab runs in its own process."
+    )
+    return section

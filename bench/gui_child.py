@@ -1,0 +1,109 @@
+"""Runs inside a fresh process for the GUI benchmark (QT_QPA_PLATFORM=offscreen); prints one JSON line.
+
+`startup`: time from the parent's launch stamp to the main window's first paint, through `gui.app.main`.
+`batch URL N`: the main window runs N targets; a 5 ms QTimer records the event loop's gaps; RSS at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+
+def startup() -> dict[str, Any]:
+    from gui.qt import QApplication, QEvent, QMainWindow, QObject, QTimer
+
+    app = QApplication.instance() or QApplication(["testconnection"])
+    seen: dict[str, float] = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: Any, event: Any) -> bool:
+            if isinstance(obj, QMainWindow):
+                if event.type() == QEvent.Type.Show and "show" not in seen:
+                    seen["show"] = time.time()
+                if event.type() == QEvent.Type.Paint and "paint" not in seen:
+                    seen["paint"] = time.time()
+                    app.quit()
+            return False
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+    QTimer.singleShot(30_000, app.quit)  # never hang the benchmark
+    from gui import app as gui_app
+
+    gui_app.main([])
+    return {"shown_at": seen.get("show"), "painted_at": seen.get("paint")}
+
+
+def batch(url: str, n: int) -> dict[str, Any]:
+    import psutil
+
+    from core import AuthType, DestinationOptions
+    from gui.qt import QApplication, QEventLoop, QTimer
+    from gui.results_model import TestSpec
+    from gui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(["testconnection"])
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    rss_before = psutil.Process().memory_info().rss
+    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=10)
+    specs = [TestSpec(url, f"target-{i}", options, name=f"t{i}") for i in range(n)]
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    started = time.perf_counter()
+    keys = window.add_targets(specs)
+    window.run(keys)
+    loop = QEventLoop()
+    window.runner.idle.connect(loop.quit)
+    QTimer.singleShot(120_000, loop.quit)
+    if window.runner.busy:
+        loop.exec()
+    elapsed = time.perf_counter() - started
+    for _ in range(20):  # let the last updates land in the model and the view repaint
+        app.processEvents()
+    timer.stop()
+    done = sum(1 for k in keys if (row := window.model.row(k)) is not None and row.final)
+    ok = sum(
+        1
+        for k in keys
+        if (row := window.model.row(k)) is not None and row.final and row.diagnosis is not None and row.diagnosis.ok
+    )
+    rss = psutil.Process().memory_info().rss
+    window.close()
+    gaps.sort()
+    return {
+        "elapsed": elapsed,
+        "max_gap": gaps[-1] if gaps else None,
+        "p99_gap": gaps[int(len(gaps) * 0.99)] if gaps else None,
+        "ticks": len(gaps),
+        "done": done,
+        "ok": ok,
+        "rss": rss,
+        "rss_before": rss_before,
+    }
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    result = startup() if argv[0] == "startup" else batch(argv[1], int(argv[2]))
+    print("BENCH-RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

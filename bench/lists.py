@@ -1,0 +1,65 @@
+"""6. Saved target lists: load and save 10,000 targets."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Goal, Section, main_thread_profile, median, ms
+from core.targetlist import Folder, Settings, Target, TargetList, load_list, save_list
+
+
+def make_list(n: int, folders: int = 100) -> TargetList:
+    per = n // folders
+    subfolders = tuple(
+        Folder(
+            f"site{f:03d}",
+            defaults=Settings(transport="https" if f % 2 else None, auth="ntlm"),
+            targets=tuple(
+                Target(f"srv{f:03d}-{i:04d}.corp.example", name=f"Server {f}-{i}", notes="rack 4") for i in range(per)
+            ),
+        )
+        for f in range(folders)
+    )
+    return TargetList("Bench", Folder("Targets", folders=subfolders))
+
+
+def run(quick: bool) -> Section:
+    n = 10_000
+    repeats = 1 if quick else 5
+    section = Section(f"6. Target lists: {n:,} targets in 100 folders", ["operation", "N", "median", "max", "goal"])
+    lst = make_list(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "targets.json"
+        save_list(lst, path)
+        saves, loads = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            save_list(lst, path)
+            saves.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            loaded = load_list(path)
+            loads.append(time.perf_counter() - started)
+        count = sum(1 for _ in loaded.targets())
+        size = path.stat().st_size
+        section.rows = [
+            ["save_list (atomic write, .bak kept)", str(repeats), ms(median(saves)), ms(max(saves)), "< 1 s"],
+            [
+                f"load_list ({count:,} targets back, {size / 1024:,.0f} KiB)",
+                str(repeats),
+                ms(median(loads)),
+                ms(max(loads)),
+                "< 1 s",
+            ],
+        ]
+        section.goals.append(Goal("save < 1 s", max(saves) < 1.0, ms(max(saves))))
+        section.goals.append(Goal("load < 1 s", max(loads) < 1.0 and count == n, ms(max(loads))))
+        if max(saves) >= 1.0 or max(loads) >= 1.0:
+
+            def both() -> None:
+                save_list(lst, path)
+                load_list(path)
+
+            section.profile = main_thread_profile(both)
+    return section
