@@ -194,7 +194,8 @@ def classify_exception(exc: BaseException, stage: str, ctx: Context) -> Failure:
             return not_http(stage, str(cause))
         if isinstance(cause, http.client.RemoteDisconnected):
             return reset(stage, ctx)
-        if isinstance(cause, http.client.HTTPException):
+        # http.client turns a garbage chunk size or length into ValueError/OverflowError while reading.
+        if isinstance(cause, http.client.HTTPException | OverflowError | ValueError) and stage in ("wsman", "auth"):
             return _failure(
                 stage,
                 R.FAILED,

@@ -53,7 +53,7 @@ def parse_document(data: bytes) -> Element:
         root: Element = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise XmlError(f"the answer declares a DTD or entities, which no WS-Management service sends ({exc})") from None
-    except SafeET.ParseError as exc:
+    except (SafeET.ParseError, LookupError, ValueError) as exc:  # expat also raises these for odd encodings
         raise XmlError(f"malformed XML: {exc}") from None
     _check_depth(root)
     return root
@@ -138,6 +138,7 @@ def parse_fault_element(body: Element) -> SoapFault | None:
             reason = _child_text(part, "Text")
         elif name == "WSManFault" and _ns(part.tag) == WSMANFAULT_NS and wsman_code is None:
             raw = part.get("Code")
-            wsman_code = int(raw) if raw and raw.isdigit() else None
+            # A uint32: ASCII digits only (str.isdigit also accepts '²', which int() refuses).
+            wsman_code = int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
             message = "".join(m.text or "" for m in part if _local(m.tag) == "Message").strip() or None
     return SoapFault(code, subcode, reason, wsman_code, message)
