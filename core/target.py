@@ -82,7 +82,7 @@ def parse_target(
         port = DEFAULT_PORTS[transport]
     _check_port(port)
     prefix = (prefix if prefix is not None else DEFAULT_PREFIX).strip("/")
-    if not prefix or any(c in prefix for c in " ?#\\"):
+    if not prefix or any(c in prefix for c in " ?#\\") or not prefix.isprintable():
         raise TargetError("url_prefix", f"{prefix!r} is not a usable URL path")
     display, resolved = _normalise_host(host)
     return Endpoint(host=resolved, port=port, transport=transport, url_prefix=prefix, display_host=display)
@@ -132,7 +132,8 @@ def _split_host_port(raw: str) -> tuple[str, int | None]:
 
 
 def _port_from_text(text: str) -> int:
-    if not text.strip().isdigit():
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 5:  # isdigit alone accepts '²', which int() refuses
         raise TargetError("port", f"must be a number from 1 to 65535, not {text!r}")
     value = int(text)
     _check_port(value)
