@@ -9,6 +9,7 @@ from core.report import ticket_text, verdict
 from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 from gui.results_model import STAGE_SYMBOLS, STATE_COLOURS, Row, State, format_ms
 
+_HINT_STYLE = "background:#e3f2fd; color:#0d2b4e; border:1px solid #64b5f6; padding:4px;"
 _NOTE_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"
 
 
@@ -31,9 +32,10 @@ def details_html(row: Row) -> str:
     for note in d.notes:
         # Notes weaken a result ("certificate not verified"): shown where nobody can miss them.
         parts.append(f'<p style="{_NOTE_STYLE}"><b>⚠ {escape(note)}</b></p>')
-    parts.append(_timeline(d))
     if d.failure is not None and row.final:
         f = d.failure
+        if f.hint:  # first: what the helpdesk does next matters more than the numbers
+            parts.append(f'<p style="{_HINT_STYLE}"><b>What to try:</b> {escape(f.hint)}</p>')
         rows = [
             ("Error", escape(f.message)),
             ("MI result", f"{escape(f.result.mi_name)} ({int(f.result)})"),
@@ -44,8 +46,7 @@ def details_html(row: Row) -> str:
         if f.wsman_fault_code is not None:
             rows.append(("WSMan fault code", str(f.wsman_fault_code)))
         parts.append("<h4>Error</h4>" + _table(rows))
-        if f.hint:
-            parts.append(f'<p><b>What to try:</b> {escape(f.hint)}</p>')
+    parts.append(_timeline(d))
     if d.identify is not None:
         i = d.identify
         rows = [

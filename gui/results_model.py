@@ -8,6 +8,7 @@ never overwrite the current one.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,6 +172,8 @@ class ResultsModel(QAbstractTableModel):
         self._rows: list[Row] = []
         self._index: dict[int, int] = {}  # key → row number
         self._next_key = 1
+        # Kept up to date on every change, so the status bar never walks hundreds of rows per update.
+        self._counts: Counter[State] = Counter()
 
     # --- rows -------------------------------------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class ResultsModel(QAbstractTableModel):
             self._index[row.key] = len(self._rows)
             self._rows.append(row)
             keys.append(row.key)
+        self._counts[State.NOT_TESTED] += len(specs)
         self.endInsertRows()
         return keys
 
@@ -194,6 +198,7 @@ class ResultsModel(QAbstractTableModel):
         doomed = sorted((self._index[k] for k in set(keys) if k in self._index), reverse=True)
         for number in doomed:  # bottom-up, so the numbers still to remove stay valid
             self.beginRemoveRows(QModelIndex(), number, number)
+            self._counts[self._rows[number].state] -= 1
             del self._rows[number]
             self.endRemoveRows()
         self._index = {row.key: n for n, row in enumerate(self._rows)}
@@ -202,6 +207,7 @@ class ResultsModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows.clear()
         self._index.clear()
+        self._counts.clear()
         self.endResetModel()
 
     def all_keys(self) -> list[int]:
@@ -227,8 +233,10 @@ class ResultsModel(QAbstractTableModel):
             row = self.row(key)
             if row is None:
                 continue
+            self._counts[row.state] -= 1
             row.run_id += 1
             row.diagnosis, row.final = None, False
+            self._counts[row.state] += 1
             started.append((key, row.run_id, row.spec))
             self._changed(self._index[key], self._index[key])
         return started
@@ -243,18 +251,19 @@ class ResultsModel(QAbstractTableModel):
             row = self._rows[number]
             if row.run_id != run_id or row.final:
                 continue
+            self._counts[row.state] -= 1
             row.diagnosis, row.final = diagnosis, final
+            self._counts[row.state] += 1
             low, high = min(low, number), max(high, number)
         if high >= 0:
             # One signal for the span: hundreds of per-row signals would cost more than repainting a few rows.
             self._changed(low, high)
 
     def progress(self) -> Progress:
-        states = [row.state for row in self._rows if row.run_id]
-        done = sum(1 for s in states if s not in (State.QUEUED, State.RUNNING))
-        failed = sum(1 for s in states if s in (State.FAILED, State.INVALID))
-        cancelled = states.count(State.CANCELLED)
-        return Progress(done, len(states), failed, cancelled, len(states) - done)
+        c = self._counts
+        total = len(self._rows) - c[State.NOT_TESTED]
+        running = c[State.QUEUED] + c[State.RUNNING]
+        return Progress(total - running, total, c[State.FAILED] + c[State.INVALID], c[State.CANCELLED], running)
 
     def _changed(self, low: int, high: int) -> None:
         self.dataChanged.emit(self.index(low, 0), self.index(high, len(Column) - 1))

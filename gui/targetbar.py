@@ -143,15 +143,17 @@ class TargetBar(QWidget):
         texts = [t for t in _SEPARATORS.split(self.host.text()) if t]
         if not texts:
             raise InputError("host", "enter a host name or address")
-        auth = AuthType(str(self.auth.currentData()))
-        credentials = self._credentials(auth)
-        specs = []
+        endpoints = []
         for text in texts:
             try:
-                endpoint = parse_target(text, transport=self.transport.currentText())
+                endpoints.append(parse_target(text, transport=self.transport.currentText()))
             except TargetError as exc:
                 prefix = f"{text!r}: " if len(texts) > 1 else ""
                 raise InputError(exc.field, prefix + exc.message) from None
+        auth = AuthType(str(self.auth.currentData()))
+        credentials = self._credentials(auth)
+        specs = []
+        for endpoint in endpoints:
             options = DestinationOptions(
                 transport=endpoint.transport,
                 port=endpoint.port,

@@ -1,0 +1,55 @@
+"""Fixtures for the GUI tests, loaded by ``pytest_plugins = ["tests.conftest_gui"]`` in each tests/test_gui_*.py.
+
+Offscreen Qt, settings and logs in a temporary TESTCONNECTION_HOME, a session-only credential store, and Qt
+warnings turned into failures (pytest-qt already fails a test on an exception raised in a slot).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
+
+import keyring.backends.null
+import pytest
+
+from core.credentials import CredentialStore
+
+# The offscreen platform plugin warns about window hints it cannot honour; that is the test platform, not us.
+OFFSCREEN_NOISE = "This plugin does not support"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Qt warnings fail the GUI tests (pyproject's pytest-qt ini is not ours to change)."""
+    for item in items:
+        if item.path.name.startswith("test_gui_"):
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every GUI test gets its own settings/log directory (core.paths and gui.settings both honour it)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("TESTCONNECTION_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def credential_store() -> CredentialStore:
+    return CredentialStore(backend=keyring.backends.null.Keyring())
+
+
+@pytest.fixture
+def window(qtbot, credential_store: CredentialStore) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    from gui.settings import Preferences
+    from gui.window import MainWindow
+
+    win = MainWindow(credentials=credential_store, preferences=Preferences(timeout=5.0))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()

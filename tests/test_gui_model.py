@@ -1,0 +1,136 @@
+"""The results model and its filter, without a window: Diagnosis objects in, roles and rows out."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import DestinationOptions, Diagnosis, Failure, IdentifyInfo, MIResult, StageReport, StageStatus
+from core.mi import MIErrorCategory
+
+pytest_plugins = ["tests.conftest_gui"]
+
+S = StageStatus
+
+
+def stages(*statuses: tuple[StageStatus, float, str]) -> tuple[StageReport, ...]:
+    names = ("dns", "tcp", "tls", "wsman", "auth")
+    padded = list(statuses) + [(S.NOT_RUN, 0.0, "")] * (5 - len(statuses))
+    return tuple(StageReport(n, s, ms, d) for n, (s, ms, d) in zip(names, padded, strict=True))
+
+
+def running(target: str = "srv01:5985") -> Diagnosis:
+    return Diagnosis(target, "http://srv01:5985/wsman", stages((S.OK, 0.4, "10.0.0.7")), running_stage="tcp")
+
+
+def ok(target: str = "srv01:5985", ms: float = 12.0) -> Diagnosis:
+    ident = IdentifyInfo("http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd", "Microsoft Corporation",
+                         "OS: 10.0.20348 SP: 0.0 Stack: 3.0", authenticated=True)
+    return Diagnosis(target, f"http://{target}/wsman",
+                     stages((S.OK, 0.4, "10.0.0.7"), (S.OK, 1.1, ""), (S.SKIPPED, 0, "http"), (S.OK, 3.0, "MS"),
+                            (S.OK, 2.2, "ntlm")), identify=ident, elapsed_ms=ms)
+
+
+def failed(target: str = "srv02:5985", ms: float = 2000.0) -> Diagnosis:
+    failure = Failure("tcp", MIResult.FAILED, MIErrorCategory.CONNECTION_ERROR, "Connection refused.",
+                      "Start the WinRM service: winrm quickconfig", windows_code=2150858770, detail="refused")
+    return Diagnosis(target, f"http://{target}/wsman", stages((S.OK, 0.3, ""), (S.FAILED, 1.0, "refused")),
+                     failure=failure, elapsed_ms=ms)
+
+
+def cancelled(target: str = "srv03:5985") -> Diagnosis:
+    failure = Failure("wsman", MIResult.FAILED, MIErrorCategory.OPERATION_STOPPED, "Cancelled.", "",
+                      windows_code=1223, detail="cancelled")
+    return Diagnosis(target, "", stages((S.OK, 0.3, ""), (S.OK, 1.0, ""), (S.SKIPPED, 0, ""), (S.CANCELLED, 0, "")),
+                     failure=failure, elapsed_ms=5.0)
+
+
+@pytest.fixture
+def model(qapp):  # type: ignore[no-untyped-def]
+    from gui.results_model import ResultsModel, TestSpec
+
+    m = ResultsModel()
+    specs = [TestSpec(f"http://srv0{i}:5985/wsman", f"srv0{i}:5985", DestinationOptions()) for i in (1, 2, 3)]
+    m.add(specs)
+    return m
+
+
+def text(model, row: int, column) -> str:  # type: ignore[no-untyped-def]
+    return model.data(model.index(row, column))
+
+
+def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from gui.results_model import STATE_ROLE, Column, State
+
+    key = model.all_keys()[0]
+    assert text(model, 0, Column.STATUS) == "Not tested"
+    [(k, run_id, _spec)] = model.start_run([key])
+    assert text(model, 0, Column.STATUS) == "Queued"
+    with qtbot.waitSignal(model.dataChanged):
+        model.apply({(k, run_id): (running(), False)})
+    assert text(model, 0, Column.STATUS) == "Testing"
+    assert text(model, 0, Column.DNS) == "✔ 0.4 ms"
+    assert text(model, 0, Column.TCP) == "…"
+    assert model.data(model.index(0, Column.DNS), 3) == "dns: ok — 10.0.0.7"  # ToolTipRole
+    model.apply({(k, run_id): (ok(), True)})
+    assert model.data(model.index(0, Column.STATUS), STATE_ROLE) == State.OK.value
+    assert text(model, 0, Column.VERSION) == "OS: 10.0.20348 SP: 0.0 Stack: 3.0"
+    assert text(model, 0, Column.VERDICT) == "OK"
+    assert text(model, 0, Column.TLS) == "-"
+    assert text(model, 0, Column.TIME) == "12 ms"
+    assert model.data(model.index(0, Column.STATUS), 1) is not None  # DecorationRole: an icon, not colour alone
+
+
+def test_stale_and_after_final_updates_are_ignored(model) -> None:  # type: ignore[no-untyped-def]
+    from gui.results_model import Column
+
+    key = model.all_keys()[1]
+    [(_, first, _)] = model.start_run([key])
+    [(_, second, _)] = model.start_run([key])
+    model.apply({(key, first): (failed(), True)})  # a late result of the earlier run
+    assert text(model, 1, Column.STATUS) == "Queued"
+    model.apply({(key, second): (failed(), True)})
+    model.apply({(key, second): (running(), False)})  # nothing after a final
+    assert text(model, 1, Column.STATUS) == "Failed"
+    assert text(model, 1, Column.VERDICT) == "Failed at tcp: refused"
+    model.apply({(999, 1): (ok(), True)})  # a removed row
+
+
+def test_sorting_and_filtering_through_the_proxy(model) -> None:  # type: ignore[no-untyped-def]
+    from gui.qt import Qt
+    from gui.results_model import Column, ResultsFilter, State
+
+    runs = model.start_run(model.all_keys())
+    results = [ok("srv01:5985", 30.0), failed("srv02:5985", 2000.0), cancelled("srv03:5985")]
+    model.apply({(k, r): (d, True) for (k, r, _), d in zip(runs, results, strict=True)})
+    proxy = ResultsFilter()
+    proxy.setSourceModel(model)
+    proxy.sort(Column.TIME, Qt.SortOrder.DescendingOrder)
+    assert [proxy.index(i, Column.TARGET).data() for i in range(3)] == ["srv02:5985", "srv01:5985", "srv03:5985"]
+    proxy.sort(Column.STATUS, Qt.SortOrder.AscendingOrder)
+    assert [proxy.index(i, Column.STATUS).data() for i in range(3)] == [
+        State.OK.value, State.FAILED.value, State.CANCELLED.value]
+    proxy.set_failures_only(True)
+    assert proxy.rowCount() == 1
+    assert proxy.index(0, Column.TARGET).data() == "srv02:5985"
+    proxy.set_failures_only(False)
+    proxy.set_text("SRV03")
+    assert proxy.rowCount() == 1
+    proxy.set_text("refused")  # matches the verdict
+    assert proxy.rowCount() == 1
+    proxy.set_text("")
+    assert proxy.rowCount() == 3
+    assert model.progress().text() == "3 / 3, 1 failed, 1 cancelled"
+
+
+def test_rows_as_text_and_remove(model) -> None:  # type: ignore[no-untyped-def]
+    from gui.results_model import rows_as_text
+
+    runs = model.start_run(model.all_keys()[:1])
+    model.apply({(runs[0][0], runs[0][1]): (ok(), True)})
+    copied = rows_as_text(model, model.all_keys()[:2]).splitlines()
+    assert copied[0].split("\t")[:3] == ["Status", "Target", "Endpoint"]
+    assert copied[1].split("\t")[0] == "OK" and len(copied[1].split("\t")) == 11
+    assert copied[2].split("\t")[0] == "Not tested"
+    keys = model.all_keys()
+    model.remove([keys[0], keys[2]])
+    assert model.all_keys() == [keys[1]] and model.row_number(keys[1]) == 0

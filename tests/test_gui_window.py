@@ -1,0 +1,227 @@
+"""The main window against the real lab over loopback: typing, running, cancelling, copying, closing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from core.lab import Lab
+
+pytest_plugins = ["tests.conftest_gui"]
+
+
+@pytest.fixture(scope="module")
+def slow_lab() -> Any:
+    """A healthy listener that answers each request after 50 ms, so a test is slower than one GUI flush."""
+    with Lab(scenarios=["winrm-http"], latency=0.05) as running:
+        yield running
+
+
+def type_target(qtbot: Any, window: Any, url: str, auth: str = "none", user: str = "", password: str = "") -> None:
+    bar = window.target_bar
+    bar.host.clear()
+    qtbot.keyClicks(bar.host, url)
+    bar.auth.setCurrentIndex(bar.auth.findData(auth))
+    if user:
+        bar.credential.setCurrentIndex(bar.credential.findData("\x00enter"))
+        bar.user.setText(user)
+        bar.password.setText(password)
+
+
+def press_enter(qtbot: Any, window: Any) -> None:
+    from gui.qt import Qt
+
+    qtbot.keyClick(window.target_bar.host, Qt.Key.Key_Return)
+
+
+def last_row(window: Any) -> Any:
+    return window.model.row(window.model.all_keys()[-1])
+
+
+def wait_final(qtbot: Any, window: Any, timeout: int = 8000) -> Any:
+    row = last_row(window)
+    qtbot.waitUntil(lambda: row.final, timeout=timeout)
+    return row
+
+
+def test_enter_runs_the_stages_and_ends_ok_with_the_version(qtbot: Any, window: Any, slow_lab: Lab) -> None:
+    from gui.results_model import Column
+
+    type_target(qtbot, window, slow_lab.url("winrm-http"), "ntlm", "alice", slow_lab.users["alice"])
+    seen: list[str] = []
+
+    def record(*_: Any) -> None:
+        seen.append(f"{window.model.data(window.model.index(0, 0))} {window.model.data(window.model.index(0, 6))}")
+
+    window.model.dataChanged.connect(record)
+    press_enter(qtbot, window)
+    row = wait_final(qtbot, window)
+    assert row.diagnosis.ok, row.diagnosis.failure
+    # The row was live: the WS-Man cell showed its result while the test was still running.
+    assert any(s.startswith("Testing ✔") for s in seen), seen
+    number = window.model.row_number(row.key)
+    cell = window.model.data(window.model.index(number, Column.VERSION))
+    assert cell.startswith("OS: 10.0.20348")
+    assert window.model.data(window.model.index(number, Column.AUTH)).startswith("✔")
+    assert window.model.data(window.model.index(number, Column.STATUS)) == "OK"
+    assert "1 / 1, 0 failed" in window.progress_label.text()
+
+
+def test_wrong_password_fails_at_auth_with_the_hint_in_the_details(qtbot: Any, window: Any, lab: Lab) -> None:
+    endpoint = lab.endpoint("wrong-password")
+    type_target(qtbot, window, endpoint.url, "ntlm", "alice", endpoint.password or "")
+    press_enter(qtbot, window)
+    row = wait_final(qtbot, window)
+    assert row.diagnosis.failed_stage == "auth"
+    shown = window.details.browser.toPlainText()  # the new row is selected: its details are on screen
+    assert row.diagnosis.hint and row.diagnosis.hint in shown
+    assert "MI_RESULT_ACCESS_DENIED" in shown
+    assert "What to try" in shown
+
+
+def test_copy_for_ticket_has_target_stages_verdict_hint_and_no_password(qtbot: Any, window: Any, lab: Lab) -> None:
+    from gui.qt import QGuiApplication
+
+    endpoint = lab.endpoint("wrong-password")
+    secret = endpoint.password or ""
+    type_target(qtbot, window, endpoint.url, "ntlm", "alice", secret)
+    press_enter(qtbot, window)
+    row = wait_final(qtbot, window)
+    qtbot.mouseClick(window.details.copy_button, __import__("gui.qt").qt.Qt.MouseButton.LeftButton)
+    text = QGuiApplication.clipboard().text()
+    assert row.diagnosis.target in text
+    assert "Stages:" in text and "auth" in text
+    assert "Failed at auth" in text
+    assert row.diagnosis.hint in text
+    assert secret not in text
+
+
+def test_bad_port_is_named_and_nothing_is_lost(qtbot: Any, window: Any) -> None:
+    type_target(qtbot, window, "srv01:70000")
+    press_enter(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert window.target_bar.message.isVisible()
+    assert window.target_bar.message.text().startswith("⚠ Port:")
+    assert "65535" in window.target_bar.message.text()
+    assert window.target_bar.host.text() == "srv01:70000"
+
+
+def test_cancel_against_a_silent_endpoint_shows_cancelled_at_once(qtbot: Any, window: Any, lab: Lab) -> None:
+    from gui.qt import Qt
+    from gui.results_model import State
+
+    type_target(qtbot, window, lab.url("silent"))
+    press_enter(qtbot, window)
+    row = last_row(window)
+    qtbot.waitUntil(lambda: row.diagnosis is not None and row.diagnosis.running_stage == "wsman", timeout=3000)
+    started = time.perf_counter()
+    qtbot.keyClick(window.target_bar.host, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: row.state is State.CANCELLED, timeout=1000)
+    latency_ms = (time.perf_counter() - started) * 1000
+    print(f"cancel latency: {latency_ms:.1f} ms")
+    assert latency_ms < 200
+    assert window.model.data(window.model.index(window.model.row_number(row.key), 0)) == "Cancelled"
+    assert not window.runner.busy
+
+
+def test_300_targets_never_block_the_event_loop(qtbot: Any, window: Any, slow_lab: Lab) -> None:
+    from gui.qt import QTimer
+    from gui.results_model import TestSpec
+
+    if True:
+        url = slow_lab.url("winrm-http")
+        spec = TestSpec(url, url.split("//")[1].split("/")[0],
+                        __import__("core").DestinationOptions(timeout=10.0))
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        timer = QTimer()
+        timer.timeout.connect(tick)
+        timer.start(10)
+        qtbot.wait(50)
+        last[0] = time.perf_counter()
+        started = time.perf_counter()
+        keys = window.add_targets([spec] * 300)
+        window.run(keys)
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+        timer.stop()
+        took = time.perf_counter() - started
+    worst = max(gaps) * 1000
+    print(f"300 targets in {took:.1f} s; longest event-loop gap {worst:.1f} ms over {len(gaps)} ticks")
+    assert worst < 100
+    progress = window.model.progress()
+    assert (progress.done, progress.total, progress.failed) == (300, 300, 0)
+    assert window.progress_label.text().startswith("300 / 300, 0 failed")
+
+
+def test_closing_mid_run_returns_promptly_and_nothing_arrives_later(qtbot: Any, window: Any, lab: Lab) -> None:
+    from gui.results_model import TestSpec
+
+    before = {t for t in threading.enumerate() if not t.daemon}
+    url = lab.url("silent")
+    spec = TestSpec(url, "silent", __import__("core").DestinationOptions(timeout=10.0))
+    window.run(window.add_targets([spec] * 40))
+    qtbot.wait(100)
+    assert window.runner.busy
+    started = time.perf_counter()
+    window.close()
+    took = time.perf_counter() - started
+    print(f"close during a run took {took * 1000:.0f} ms")
+    assert took < 1.0
+    qtbot.wait(300)  # late callbacks, if any, must not reach the closed window (pytest-qt fails on exceptions)
+    leftover = {t for t in threading.enumerate() if not t.daemon} - before
+    assert not leftover
+
+
+def test_keyboard_copy_rerun_and_delete(qtbot: Any, window: Any, lab: Lab) -> None:
+    from gui.qt import QGuiApplication, Qt
+
+    type_target(qtbot, window, f"{lab.url('omi')} {lab.url('refused')}")
+    press_enter(qtbot, window)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
+    assert window.model.rowCount() == 2
+    window.table.setFocus()
+    window.table.selectAll()
+    qtbot.keyClick(window.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert len(lines) == 3 and lines[1].startswith("OK\t") and lines[2].startswith("Failed\t")
+    runs = [window.model.row(k).run_id for k in window.model.all_keys()]
+    qtbot.keyClick(window.table, Qt.Key.Key_F5)
+    assert [window.model.row(k).run_id for k in window.model.all_keys()] == [r + 1 for r in runs]
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
+    window.failures_only.setChecked(True)
+    assert window.proxy.rowCount() == 1
+    window.table.selectAll()
+    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    assert window.model.rowCount() == 1  # only the visible (failed) row was selected and removed
+    assert window.model.data(window.model.index(0, 0)) == "OK"
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_settings_are_saved_without_passwords(qtbot: Any, window: Any, lab: Lab, gui_home: Any, theme: str) -> None:
+    from gui.settings import Preferences, SettingsDialog
+
+    dialog = SettingsDialog(window.preferences, window)
+    qtbot.addWidget(dialog)
+    dialog.timeout.setValue(7.5)
+    dialog.concurrency.setValue(8)
+    dialog.theme.setCurrentIndex(dialog.theme.findData(theme))
+    prefs = dialog.preferences()
+    prefs.save()
+    assert Preferences.load() == prefs
+    assert prefs.timeout == 7.5 and prefs.concurrency == 8 and prefs.theme == theme
+    type_target(qtbot, window, lab.url("winrm-http"), "ntlm", "alice", lab.users["alice"])
+    press_enter(qtbot, window)
+    wait_final(qtbot, window)
+    window.close()
+    stored = "".join(p.read_text(errors="replace") for p in gui_home.rglob("*") if p.is_file())
+    assert "geometry" in stored  # the UI state was written under TESTCONNECTION_HOME…
+    assert lab.users["alice"] not in stored  # …and no password anywhere there (settings or logs)
