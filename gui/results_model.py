@@ -293,8 +293,10 @@ class ResultsModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         column = Column(index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
@@ -329,6 +331,18 @@ class ResultsModel(QAbstractTableModel):
         if column is Column.VERDICT:
             return verdict(d)
         return ""
+
+    def _spoken(self, row: Row, column: Column) -> str:
+        """What a screen reader says: words instead of the ✔ / ✖ symbols."""
+        d = row.diagnosis
+        if column not in STAGE_COLUMNS or d is None:
+            return self._text(row, column)
+        name = STAGE_COLUMNS[column]
+        if d.running_stage == name:
+            return f"{name} running"
+        stage = d.stage(name)
+        timing = f" {format_ms(stage.elapsed_ms)}" if stage.status in (StageStatus.OK, StageStatus.FAILED) else ""
+        return f"{name} {stage.status.value.replace('_', ' ')}{timing}"
 
     def _tooltip(self, row: Row, column: Column) -> str | None:
         d = row.diagnosis

@@ -22,6 +22,7 @@ from gui.qt import (
     QFormLayout,
     QGuiApplication,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSettings,
@@ -157,7 +158,9 @@ class SettingsDialog(QDialog):
         form.addRow("&Concurrent tests:", self.concurrency)
         form.addRow("Certificates:", self.ca_check)
         form.addRow("", self.cn_check)
-        form.addRow("CA &file:", ca_row)
+        ca_label = QLabel("CA &file:", self)  # a row holding a layout gets no buddy by itself
+        ca_label.setBuddy(self.ca_file)
+        form.addRow(ca_label, ca_row)
         form.addRow("T&heme:", self.theme)
         for widget, name in ((self.transport, "Default transport"), (self.auth, "Default authentication"),
                              (self.timeout, "Timeout per test in seconds"), (self.concurrency, "Concurrent tests"),

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([440, 300])  # until the user's own sizes are restored
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.addWidget(self.target_bar)

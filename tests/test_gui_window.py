@@ -225,3 +225,20 @@ def test_settings_are_saved_without_passwords(qtbot: Any, window: Any, lab: Lab,
     stored = "".join(p.read_text(errors="replace") for p in gui_home.rglob("*") if p.is_file())
     assert "geometry" in stored  # the UI state was written under TESTCONNECTION_HOME…
     assert lab.users["alice"] not in stored  # …and no password anywhere there (settings or logs)
+
+
+def test_cancel_all_marks_every_running_and_queued_row_cancelled(qtbot: Any, window: Any, lab: Lab) -> None:
+    from gui.qt import Qt
+    from gui.results_model import State, TestSpec
+
+    url = lab.url("silent")
+    spec = TestSpec(url, "silent", __import__("core").DestinationOptions(timeout=10.0))
+    keys = window.add_targets([spec] * 50)  # more than the concurrency: some wait in the queue
+    window.run(keys)
+    qtbot.waitUntil(lambda: window.model.progress().running == 50 and window.runner.busy, timeout=2000)
+    qtbot.wait(100)
+    started = time.perf_counter()
+    qtbot.mouseClick(window.cancel_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: all(window.model.row(k).state is State.CANCELLED for k in keys), timeout=1000)
+    assert (time.perf_counter() - started) * 1000 < 200
+    assert window.progress_label.text().startswith("50 / 50, 0 failed, 50 cancelled")
