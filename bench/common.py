@@ -146,6 +146,10 @@ class LabProcess:
             self.close()
             raise RuntimeError(f"the lab process did not start {sorted(missing)}")
 
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
     def close(self) -> None:
         if self._proc.poll() is None:
             self._proc.terminate()
@@ -264,8 +268,9 @@ def profile_text(sessions: Sequence[Any], limit: int = 60) -> str:
     combined = sessions[0]
     for s in sessions[1:]:
         combined = PSession.combine(combined, s)
-    text = ConsoleRenderer(unicode=False, color=False, show_all=False, short_mode=False).render(combined)
-    lines = text.splitlines()
+    # Flat (self time per function): the sessions come from many short-lived threads, whose trees do not merge.
+    text = ConsoleRenderer(unicode=False, color=False, flat=True, show_all=True).render(combined)
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith(("  _", " /", "/"))]
     return "\n".join(lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else []))
 
 

@@ -89,14 +89,20 @@ def run(quick: bool) -> Section:
             f"ideal {ms(ideal)}",
         ],
         ["longest event-loop stall (max gap of a 5 ms QTimer − 5 ms)", ms(stall), "-"],
-        ["p99 timer gap", ms(stats["p99_gap"]), "5 ms"],
+        ["median / p99 timer gap", f"{ms(stats['median_gap'])} / {ms(stats['p99_gap'])}", "5 ms"],
         [
             f"RSS with {n} results",
             f"{stats['rss'] / 2**20:,.0f} MiB",
             f"{stats['rss_before'] / 2**20:,.0f} MiB with the empty window",
         ],
     ]
-    section.goals.append(Goal("no event-loop stall over 100 ms (window never freezes)", stall < 0.1, ms(stall)))
+    section.goals.append(
+        Goal(
+            "window never freezes: no stall over 100 ms (brief sets no number; 100 ms = perceptible)",
+            stall < 0.1,
+            ms(stall),
+        )
+    )
     section.notes.append(
         "No numeric goal was set for launch time or RSS; they are recorded for comparison between "
         "runs. The lab runs in its own process."

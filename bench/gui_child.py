@@ -90,6 +90,7 @@ def batch(url: str, n: int) -> dict[str, Any]:
         "elapsed": elapsed,
         "max_gap": gaps[-1] if gaps else None,
         "p99_gap": gaps[int(len(gaps) * 0.99)] if gaps else None,
+        "median_gap": gaps[len(gaps) // 2] if gaps else None,
         "ticks": len(gaps),
         "done": done,
         "ok": ok,
