@@ -36,7 +36,16 @@ from gui.qt import (
     QWidget,
     Signal,
 )
-from gui.results_model import KEY_ROLE, Column, ResultsFilter, ResultsModel, TestSpec, Updates, rows_as_text
+from gui.results_model import (
+    KEY_ROLE,
+    Column,
+    Progress,
+    ResultsFilter,
+    ResultsModel,
+    TestSpec,
+    Updates,
+    rows_as_text,
+)
 from gui.runner import Runner
 from gui.settings import Preferences, SettingsDialog, apply_theme, ui_settings
 from gui.targetbar import InputError, TargetBar
@@ -172,6 +181,7 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.table, self.details.browser)
         QWidget.setTabOrder(self.details.browser, self.details.copy_button)
 
+        self._shown_progress: Progress | None = None
         self._build_menus()
         self._restore_state()
         self._update_progress()
@@ -294,6 +304,9 @@ class MainWindow(QMainWindow):
 
     def _update_progress(self) -> None:
         progress = self.model.progress()
+        if progress == self._shown_progress:
+            return  # each Qt call gives up the GIL, and busy workers make taking it back slow: skip no-ops
+        self._shown_progress = progress
         if progress.total == 0:
             self.progress_label.setText("Ready — type a host and press Enter")
         else:
