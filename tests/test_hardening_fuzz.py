@@ -9,14 +9,13 @@ is a valid IdentifyResponse) or a failure classified to the ``tcp``/``wsman`` st
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, reject, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from core import Application, DestinationOptions, MIErrorCategory, MIResult, OperationCallbacks
@@ -40,18 +39,6 @@ def network(n: int) -> settings:
             HealthCheck.function_scoped_fixture,
         ],
     )
-
-
-# Bugs in core/wsman.py this file pins with strict xfail tests (see the bottom); the properties step around them
-# so that they keep looking for new ones.
-_KNOWN_BUG = re.compile(
-    r"(LookupError: )?unknown encoding|multi-byte encodings are not supported|invalid literal for int\(\)"
-    r"|Exceeds the limit \(4300 digits\)"
-)
-
-
-def _is_known_bug(text: str) -> bool:
-    return _KNOWN_BUG.search(text) is not None
 
 
 # --- the server and the run -----------------------------------------------------------------------------------
@@ -103,7 +90,7 @@ def run_against(
         assert diagnosis.failed_stage in ("tcp", "wsman"), (diagnosis.failed_stage, failure.message)
         # A well-formed SOAP fault with an unknown code is "other SOAP fault" in diagnosis.md: its category is the
         # fault's own (often none), shown verbatim. Everything else at the HTTP level has a row and a category.
-        if not _is_known_bug(failure.message) and not failure.message.startswith("SOAP fault"):
+        if not failure.message.startswith("SOAP fault"):
             assert failure.category is not MIErrorCategory.NOT_SPECIFIED, f"unclassified: {failure.message}"
         assert failure.message and failure.hint
     return diagnosis
@@ -354,14 +341,13 @@ def test_mutated_xml_over_good_http(app: Application, server: HostileServer, bod
     try:
         parse_identify_response(body)
         valid = True
-    except (XmlError, LookupError, ValueError):  # LookupError/ValueError: the known parse_document bug
+    except XmlError:
         valid = False
     if status == 200:
         assert diagnosis.ok == valid, diagnosis.failure and diagnosis.failure.message
         if not valid:
             assert diagnosis.failure is not None
-            if not _is_known_bug(diagnosis.failure.message):
-                assert diagnosis.failure.category is MIErrorCategory.PROTOCOL_ERROR, diagnosis.failure.message
+            assert diagnosis.failure.category is MIErrorCategory.PROTOCOL_ERROR, diagnosis.failure.message
 
 
 @pytest.mark.slow
@@ -377,20 +363,15 @@ def test_binary_junk_and_early_close(
 # --- the parsers alone ----------------------------------------------------------------------------------------
 
 
-def _parse_both(data: bytes, skip_known_bugs: bool = True) -> None:
+def _parse_both(data: bytes) -> None:
     started = time.perf_counter()
     try:
-        try:
-            info = parse_identify_response(data)
-            assert info.protocol_version is not None
-        except XmlError as exc:
-            assert str(exc)
-        fault = parse_fault(data)
-        assert fault is None or isinstance(fault, SoapFault)
-    except (LookupError, ValueError) as exc:
-        if isinstance(exc, XmlError) or not skip_known_bugs or not _is_known_bug(str(exc)):
-            raise
-        reject()
+        info = parse_identify_response(data)
+        assert info.protocol_version is not None
+    except XmlError as exc:
+        assert str(exc)
+    fault = parse_fault(data)
+    assert fault is None or isinstance(fault, SoapFault)
     assert time.perf_counter() - started < 1.0
 
 
@@ -422,38 +403,23 @@ def _fault_doc(code: str) -> bytes:
     ).encode()
 
 
-# --- known bugs (core/wsman.py), strict xfail: they pass the day the fix lands ------------------------------
+# --- regressions: found by the properties above, fixed in core (c31ec17) ------------------------------
 
 _FAULT_500 = b"HTTP/1.1 500 X\r\nContent-Type: application/soap+xml\r\nContent-Length: %d\r\n\r\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/wsman.py parse_fault_element: raw.isdigit() accepts '²' and >4300-digit "
-    "codes that int() refuses, so ValueError escapes parse_fault",
-)
 @pytest.mark.parametrize("code", ["\u00b2", "9" * 5000])
 def test_parse_fault_with_odd_digit_codes(code: str) -> None:
     """``str.isdigit()`` accepts superscript digits that ``int()`` refuses, and int() refuses more than 4300
     digits: the WSManFault Code must then read as None, not raise ValueError."""
-    _parse_both(_fault_doc(code), skip_known_bugs=False)
+    _parse_both(_fault_doc(code))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/wsman.py parse_document catches only ParseError/DefusedXmlException: "
-    "expat's LookupError (unknown encoding) and ValueError (multi-byte encoding) escape",
-)
 @pytest.mark.parametrize("encoding", ["bogus", "utf-7"])
 def test_parsers_with_unusable_encoding_declaration(encoding: str) -> None:
-    _parse_both(f'<?xml version="1.0" encoding="{encoding}"?><x/>'.encode(), skip_known_bugs=False)
+    _parse_both(f'<?xml version="1.0" encoding="{encoding}"?><x/>'.encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the wsman stage reports 'LookupError: unknown encoding' as NOT_SPECIFIED "
-    "instead of PROTOCOL_ERROR (malformed XML), because parse_document lets LookupError escape",
-)
 def test_unknown_encoding_over_http_is_a_protocol_error(app: Application, server: HostileServer) -> None:
     body = b'<?xml version="1.0" encoding="bogus"?><x/>'
     head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
@@ -462,13 +428,10 @@ def test_unknown_encoding_over_http_is_a_protocol_error(app: Application, server
     assert diagnosis.failure.category is MIErrorCategory.PROTOCOL_ERROR, diagnosis.failure.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 500 whose WSManFault Code is '²' ends as NOT_SPECIFIED 'ValueError: "
-    "invalid literal for int()' (parse_fault_element's isdigit()/int() mismatch)",
-)
 def test_fault_with_superscript_code_over_http_is_classified(app: Application, server: HostileServer) -> None:
+    """Reported as the SOAP fault it is (code unknown), not as 'ValueError: invalid literal for int()'."""
     body = _fault_doc("\u00b2")
     diagnosis = run_against(app, server, _FAULT_500 % len(body) + body)
     assert diagnosis.failure is not None
-    assert diagnosis.failure.category is not MIErrorCategory.NOT_SPECIFIED, diagnosis.failure.message
+    assert diagnosis.failure.message.startswith("SOAP fault"), diagnosis.failure.message
+    assert diagnosis.failure.wsman_fault_code is None

@@ -5,8 +5,6 @@ other exception. The CLI refuses the same inputs with exit code 2 and a message 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
@@ -17,8 +15,6 @@ from core.cli import main
 FIELDS = {"host", "port", "transport", "url_prefix"}
 PROPERTY = settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
-# core/target.py _port_from_text: isdigit() accepts '²' and > 4300-digit strings that int() refuses (xfail below).
-_KNOWN_PORT_BUG = re.compile(r"invalid literal for int\(\)|Exceeds the limit \(4300 digits\)")
 
 # --- pieces of targets ----------------------------------------------------------------------------------------
 
@@ -104,12 +100,7 @@ def check_target(text: str, transport: str | None = None, port: int | None = Non
         assert exc.message.strip(), repr(exc)
         assert str(exc).startswith(f"{exc.field}: ")
         return
-    except ValueError as exc:
-        if _KNOWN_PORT_BUG.search(str(exc)):
-            reject()
-        raise
-    if any(not c.isprintable() or c.isspace() for c in endpoint.url_prefix):
-        reject()  # known bug: control characters / whitespace accepted in url_prefix (xfail below)
+    assert all(c.isprintable() and not c.isspace() for c in endpoint.url_prefix), repr(endpoint.url_prefix)
     assert 1 <= endpoint.port <= 65535
     assert endpoint.transport in ("http", "https")
     assert endpoint.host and endpoint.url_prefix
@@ -230,14 +221,9 @@ def test_cli_usage_errors_exit_2_naming_the_field(
     assert "Traceback" not in err
 
 
-# --- known bugs (strict xfail) --------------------------------------------------------------------------------
+# --- regressions: found by the properties above, fixed in core (7bb4d0a) --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/target.py _port_from_text: text.strip().isdigit() accepts '²' and "
-    ">4300-digit ports, then int(text) raises a bare ValueError instead of TargetError('port')",
-)
 @pytest.mark.parametrize("text", ["srv:\u00b2", "[::1]:\u00b9", "srv:" + "9" * 5000])
 def test_port_with_digits_int_refuses_is_a_port_error(text: str) -> None:
     with pytest.raises(TargetError) as raised:
@@ -245,22 +231,11 @@ def test_port_with_digits_int_refuses_is_a_port_error(text: str) -> None:
     assert raised.value.field == "port"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/cli.py _jobs catches TargetError only: a target like 'srv:²' escapes "
-    "as ValueError (traceback) instead of exit 2 naming the port (core/target.py _port_from_text)",
-)
 def test_cli_port_with_superscript_digit_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run_cli(["check", "srv:\u00b2"], capsys)
     assert code == 2 and "port" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/target.py parse_target refuses only ' ?#\\\\' in url_prefix: CR, LF, TAB, "
-    "NUL and other control/whitespace characters pass, giving a URL that does not parse back the same "
-    "and that http.client refuses with InvalidURL",
-)
 @pytest.mark.parametrize("prefix", ["ws\r\nman", "\r", "ws\tman", "ws\x00man", "ws\u2028man"])
 def test_url_prefix_with_control_characters_is_refused(prefix: str) -> None:
     with pytest.raises(TargetError) as raised:

@@ -1,0 +1,254 @@
+"""The password never shows up anywhere a user, a log or a ticket could see it; certificate checks are on by default
+and turning one off is said out loud.
+
+A marker password is the right password of ``alice`` in a lab of our own and the wrong password for ``bob``. It
+goes through the CLI (``--password-env``) with NTLM and Basic, over HTTP and HTTPS, to healthy, access-denied,
+timing-out and wrong-password listeners, with ``--json`` and ``--output`` (.html, .csv, .json), with every
+logger at DEBUG; the same tests through the API give ticket texts, JSON dicts, error messages and error details.
+The marker must appear in none of them, nor in the command line of a CLI run as a child process.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials
+from core.cli import main
+from core.lab import Lab
+from core.probe import NOTE_CA_NOT_VERIFIED
+from core.report import diagnosis_to_dict, ticket_text
+
+MARKER = "Marker-Pa55-9f1c"
+OTHER = "Bob-Real-Passw0rd"
+ENV = "TC_HARDENING_MARKER_PW"
+LOGGERS = ["", "urllib3", "requests", "requests_ntlm", "spnego", "winrm", "core", "asyncio"]
+
+
+@pytest.fixture(scope="module")
+def marker_lab() -> Iterator[Lab]:
+    scenarios = ["winrm-http", "winrm-https", "access-denied", "timeout-fault", "basic-not-offered", "tls-untrusted"]
+    with Lab(scenarios=scenarios, users={"alice": MARKER, "bob": OTHER}) as running:
+        yield running
+
+
+def _cli_runs(lab: Lab, out: Path) -> list[tuple[list[str], int]]:
+    """(argv, the exit code a user should see)."""
+    ntlm = ["--auth", "ntlm", "--password-env", ENV, "--timeout", "5"]
+    basic = ["--auth", "basic", "--password-env", ENV, "--timeout", "5"]
+    return [
+        (["check", *ntlm, "--user", "alice", "--json", "--output", str(out / "ok.html"), lab.url("winrm-http")], 0),
+        (
+            [
+                "check",
+                *ntlm,
+                "--user",
+                "alice",
+                "--output",
+                str(out / "mixed.csv"),
+                lab.url("winrm-http"),
+                lab.url("access-denied"),
+                lab.url("timeout-fault"),
+            ],
+            1,
+        ),
+        (["check", *ntlm, "--user", "bob", "--json", "--output", str(out / "wrong.json"), lab.url("winrm-http")], 1),
+        (["check", *ntlm, "--user", "LAB\\bob", "--output", str(out / "wrong.html"), lab.url("winrm-http")], 1),
+        (["check", *basic, "--user", "alice", "--ca-file", lab.ca_file, "--json", lab.url("winrm-https")], 0),
+        (
+            [
+                "check",
+                *basic,
+                "--user",
+                "bob",
+                "--ca-file",
+                lab.ca_file,
+                "--output",
+                str(out / "b.csv"),
+                lab.url("winrm-https"),
+            ],
+            1,
+        ),
+        (["check", *basic, "--user", "alice", "--allow-unencrypted", lab.url("winrm-http")], 0),
+        (["check", *basic, "--user", "alice", "--json", lab.url("winrm-http")], 1),  # refused: Basic in clear
+        (["check", *basic, "--user", "alice", "--allow-unencrypted", lab.url("basic-not-offered")], 1),
+        (
+            [
+                "check",
+                *basic,
+                "--user",
+                "alice",
+                "--skip-ca-check",
+                "--output",
+                str(out / "skip.json"),
+                lab.url("tls-untrusted"),
+            ],
+            0,
+        ),
+    ]
+
+
+def test_marker_password_appears_nowhere(
+    marker_lab: Lab,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ENV, MARKER)
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name or None)
+    seen: list[str] = []
+
+    # 1. The CLI, in process.
+    for argv, expected in _cli_runs(marker_lab, tmp_path):
+        out = io.StringIO()
+        code = main(argv, stdout=out)
+        text = out.getvalue()
+        assert code == expected, (argv, text)
+        seen.append(text)
+    captured = capsys.readouterr()
+    seen += [captured.out, captured.err]
+    reports = sorted(tmp_path.iterdir())
+    assert {p.suffix for p in reports} == {".html", ".csv", ".json"}
+    seen += [p.read_text(encoding="utf-8") for p in reports]
+
+    # 2. The same tests through the API: everything a result carries, in every form it is handed on.
+    with Application() as app:
+        cases = [
+            (marker_lab.url("winrm-http"), "alice", AuthType.NTLM, "http"),
+            (marker_lab.url("winrm-http"), "bob", AuthType.NTLM, "http"),
+            (marker_lab.url("access-denied"), "alice", AuthType.NTLM, "http"),
+            (marker_lab.url("timeout-fault"), "alice", AuthType.NTLM, "http"),
+            (marker_lab.url("winrm-https"), "alice", AuthType.BASIC, "https"),
+            (marker_lab.url("winrm-https"), "bob", AuthType.BASIC, "https"),
+            (marker_lab.url("winrm-http"), "alice", AuthType.BASIC, "http"),
+        ]
+        outcomes = []
+        for url, user, auth, transport in cases:
+            credentials = UserCredentials(user, MARKER)
+            options = DestinationOptions(
+                transport=transport,
+                auth=auth,
+                credentials=credentials,
+                timeout=5,
+                ca_file=marker_lab.ca_file if transport == "https" else None,
+            )
+            seen += [repr(credentials), str(credentials), repr(options), str(options)]
+            with app.new_session(url, options=options) as session, session.test_connection() as op:
+                result = op.get_instance(10)
+                diagnosis = op.diagnosis
+            outcomes.append(result.result_code)
+            seen += [repr(result), str(result.error_message), repr(result.error_details), str(result.error_details)]
+            seen += [ticket_text(diagnosis), json.dumps(diagnosis_to_dict(diagnosis)), repr(diagnosis)]
+            if diagnosis.failure is not None:
+                seen += [repr(diagnosis.failure), repr(diagnosis.failure.as_error_details())]
+    assert outcomes[0] is MIResult.OK and outcomes[4] is MIResult.OK
+    assert outcomes[1] is MIResult.ACCESS_DENIED and outcomes[5] is MIResult.ACCESS_DENIED
+
+    # 3. The logs, at DEBUG, of everything above.
+    seen += [caplog.text, *(repr(r.args) for r in caplog.records)]
+    assert caplog.records, "DEBUG logging captured nothing: the check would prove nothing"
+
+    # Positive control: the user names (which sit right next to the password in every call) are visible.
+    assert any("alice" in s for s in seen) and any("bob" in s for s in seen)
+    leaks = [s for s in seen if MARKER in s]
+    assert leaks == [], f"the password leaked into {len(leaks)} place(s): {leaks[0][:300]!r}"
+
+
+def test_cli_child_process_command_line_holds_no_password(marker_lab: Lab, tmp_path: Path) -> None:
+    """The password travels in the environment, never on the command line (where `ps` shows it)."""
+    env = {**os.environ, ENV: MARKER}
+    argv = [
+        sys.executable,
+        "-m",
+        "core.cli",
+        "check",
+        "--auth",
+        "ntlm",
+        "--user",
+        "alice",
+        "--password-env",
+        ENV,
+        "--timeout",
+        "3",
+        "--output",
+        str(tmp_path / "r.json"),
+        marker_lab.url("winrm-http"),
+    ]
+    cmdlines: list[str] = []
+    with subprocess.Popen(
+        argv, env=env, cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as child:
+        ends = time.monotonic() + 20
+        while child.poll() is None and time.monotonic() < ends:
+            try:
+                process = psutil.Process(child.pid)
+                for p in [process, *process.children(recursive=True)]:
+                    cmdlines.append(" ".join(p.cmdline()))
+                cmdlines.append(Path(f"/proc/{child.pid}/cmdline").read_bytes().decode(errors="replace"))
+            except (psutil.Error, OSError):
+                pass
+            time.sleep(0.02)
+        out, err = child.communicate(timeout=20)
+    assert child.returncode == 0, err.decode()
+    assert cmdlines, "the child ended before its command line could be read"
+    assert all(MARKER not in c for c in cmdlines)
+    assert MARKER not in out.decode() + err.decode()
+    assert MARKER not in (tmp_path / "r.json").read_text(encoding="utf-8")
+
+
+# --- certificate checks ---------------------------------------------------------------------------------------
+
+
+def test_certificate_checks_are_on_by_default() -> None:
+    options = DestinationOptions()
+    assert options.cert_ca_check is True
+    assert options.cert_cn_check is True
+
+
+def test_untrusted_certificate_fails_by_default(marker_lab: Lab) -> None:
+    with (
+        Application() as app,
+        app.new_session(
+            marker_lab.url("tls-untrusted"), options=DestinationOptions(transport="https", timeout=5)
+        ) as session,
+        session.test_connection() as op,
+    ):
+        assert op.get_instance(10).result_code is MIResult.FAILED
+        assert op.diagnosis.failed_stage == "tls"
+
+
+def test_skipping_the_ca_check_passes_tls_and_says_so(marker_lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    url = marker_lab.url("tls-untrusted")
+    options = DestinationOptions(transport="https", cert_ca_check=False, timeout=5)
+    with Application() as app, app.new_session(url, options=options) as session, session.test_connection() as op:
+        assert op.get_instance(10).result_code is MIResult.OK
+        diagnosis = op.diagnosis
+    tls = next(s for s in diagnosis.stages if s.name == "tls")
+    assert tls.status is StageStatus.OK
+    assert any("certificate not verified" in note for note in diagnosis.notes), diagnosis.notes
+    assert NOTE_CA_NOT_VERIFIED in diagnosis_to_dict(diagnosis)["notes"]
+    assert "certificate not verified" in ticket_text(diagnosis)
+
+    out = io.StringIO()
+    assert main(["check", "--skip-ca-check", "--timeout", "5", url], stdout=out) == 0
+    lines = out.getvalue().splitlines()
+    assert any(line.strip() == f"note: {NOTE_CA_NOT_VERIFIED}" for line in lines), lines
+
+    out = io.StringIO()
+    assert main(["check", "--skip-ca-check", "--json", "--timeout", "5", url], stdout=out) == 0
+    record = json.loads(out.getvalue().splitlines()[0])
+    assert record["ok"] is True
+    assert any("certificate not verified" in note for note in record["notes"]), record
+    assert next(s for s in record["stages"] if s["name"] == "tls")["status"] == "ok"
