@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core import STAGES, DestinationOptions, Diagnosis, StageStatus
@@ -24,6 +24,19 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
+_ANSWERED = frozenset(
+    int(role)
+    for role in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.ForegroundRole,
+        SORT_ROLE,
+        KEY_ROLE,
+        STATE_ROLE,
+    )
+)
 
 
 class Column(enum.IntEnum):
@@ -92,6 +105,7 @@ STATE_COLOURS = {
     State.CANCELLED: QColor("#757575"),
     State.INVALID: QColor("#e65100"),
 }
+STATE_BRUSHES = {state: QBrush(colour) for state, colour in STATE_COLOURS.items()}
 STAGE_SYMBOLS = {
     StageStatus.OK: "✔",
     StageStatus.FAILED: "✖",
@@ -121,7 +135,7 @@ class Row:
     run_id: int = 0
     diagnosis: Diagnosis | None = None
     final: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    cells: tuple[str, ...] | None = None  # display texts, computed on first paint after each change
 
     @property
     def state(self) -> State:
@@ -237,7 +251,7 @@ class ResultsModel(QAbstractTableModel):
             row = self._rows[number]
             self._counts[row.state] -= 1
             row.run_id += 1
-            row.diagnosis, row.final = None, False
+            row.diagnosis, row.final, row.cells = None, False, None
             self._counts[row.state] += 1
             started.append((key, row.run_id, row.spec))
             low, high = min(low, number), max(high, number)
@@ -256,7 +270,7 @@ class ResultsModel(QAbstractTableModel):
             if row.run_id != run_id or row.final:
                 continue
             self._counts[row.state] -= 1
-            row.diagnosis, row.final = diagnosis, final
+            row.diagnosis, row.final, row.cells = diagnosis, final, None
             self._counts[row.state] += 1
             low, high = min(low, number), max(high, number)
         if high >= 0:
@@ -293,12 +307,16 @@ class ResultsModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        # Called for every cell and role on every repaint, while worker threads compete for the GIL: the roles
+        # we never answer leave at once, and display texts are computed once per update, not once per paint.
+        if role not in _ANSWERED or not index.isValid() or index.row() >= len(self._rows):
             return None
         row = self._rows[index.row()]
-        column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+            if row.cells is None:
+                row.cells = tuple(self._text(row, c) for c in Column)
+            return row.cells[index.column()]
+        column = Column(index.column())
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -306,8 +324,7 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
             return icon(STATE_ICONS[row.state])
         if role == Qt.ItemDataRole.ForegroundRole and column in (Column.STATUS, Column.VERDICT):
-            colour = STATE_COLOURS.get(row.state)
-            return None if colour is None else QBrush(colour)
+            return STATE_BRUSHES.get(row.state)
         if role == SORT_ROLE:
             return self._sort_key(row, column)
         if role == KEY_ROLE:

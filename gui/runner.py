@@ -46,6 +46,8 @@ class Runner(QObject):
         self._lock = threading.Lock()
         self._pending: dict[RunKey, tuple[Diagnosis, bool]] = {}
         self._wake_sent = False
+        self._urgent = False  # a cancelled row's final is waiting: show it now, not at the next tick
+        self._cancelling: set[RunKey] = set()
         self._closed = False
         self._batches: list[Batch] = []
         self._where: dict[int, tuple[Batch, int, int]] = {}  # row key → (batch, job index, run id) while running
@@ -76,13 +78,16 @@ class Runner(QObject):
 
     def cancel(self, keys: Sequence[int]) -> None:
         """Cancel rows; their "Cancelled" result is in the model when this returns."""
-        for key in keys:
-            where = self._where.get(key)
-            if where is not None:
-                where[0].cancel(where[1])
+        doomed = [(key, where) for key in keys if (where := self._where.get(key)) is not None]
+        with self._lock:
+            self._cancelling.update((key, where[2]) for key, where in doomed)
+        for _key, (batch, index, _run_id) in doomed:
+            batch.cancel(index)
         self.flush()
 
     def cancel_all(self) -> None:
+        with self._lock:
+            self._cancelling.update((key, where[2]) for key, where in self._where.items())
         for batch in list(self._batches):
             batch.cancel_all()
         self.flush()
@@ -118,7 +123,11 @@ class Runner(QObject):
                 if previous is not None and previous[1]:
                     return  # a final is never replaced
                 self._pending[key] = (diagnosis, final)
-                wake = not self._wake_sent
+                urgent = final and key in self._cancelling
+                if urgent:
+                    self._cancelling.discard(key)
+                    self._urgent = True
+                wake = not self._wake_sent or urgent
                 self._wake_sent = True
             if wake:
                 # RuntimeError: the window and this object are gone; nothing is listening any more.
@@ -128,7 +137,12 @@ class Runner(QObject):
         return on_update
 
     def _on_wake(self) -> None:
-        if self._closed or self._timer.isActive():
+        if self._closed:
+            return
+        if self._urgent:
+            self.flush()
+            return
+        if self._timer.isActive():
             return
         since = (time.monotonic() - self._last_flush) * 1000
         self._timer.start(max(0, int(FLUSH_MS - since)))
@@ -139,7 +153,8 @@ class Runner(QObject):
             return
         with self._lock:
             updates, self._pending = self._pending, {}
-            self._wake_sent = False
+            self._wake_sent = self._urgent = False
+            self._cancelling.difference_update(k for k, (_, final) in updates.items() if final)
         self._last_flush = time.monotonic()
         if not updates:
             return

@@ -32,6 +32,7 @@ from gui.qt import (
     QSplitter,
     Qt,
     QTableView,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.details.browser, self.details.copy_button)
 
         self._shown_progress: Progress | None = None
+        self._bar_pending = False
         self._build_menus()
         self._restore_state()
         self._update_progress()
@@ -311,10 +313,20 @@ class MainWindow(QMainWindow):
             self.progress_label.setText("Ready — type a host and press Enter")
         else:
             self.progress_label.setText(progress.text() + ("" if progress.running else " — done"))
-        self.progress_bar.setMaximum(max(progress.total, 1))
-        self.progress_bar.setValue(progress.done)
+        if not self._bar_pending:
+            # QProgressBar.setValue repaints synchronously, and that paints the whole window — the table too —
+            # inside this update. From its own event the paint is a separate, shorter pause of the event loop.
+            self._bar_pending = True
+            QTimer.singleShot(0, self._update_bar)
         self.cancel_all_button.setEnabled(self.runner.busy)
         self._update_buttons()
+
+    def _update_bar(self) -> None:
+        self._bar_pending = False
+        progress = self._shown_progress
+        if progress is not None:
+            self.progress_bar.setMaximum(max(progress.total, 1))
+            self.progress_bar.setValue(progress.done)
 
     def _update_buttons(self) -> None:
         keys = self.selected_keys()

@@ -242,3 +242,18 @@ def test_cancel_all_marks_every_running_and_queued_row_cancelled(qtbot: Any, win
     qtbot.waitUntil(lambda: all(window.model.row(k).state is State.CANCELLED for k in keys), timeout=1000)
     assert (time.perf_counter() - started) * 1000 < 200
     assert window.progress_label.text().startswith("50 / 50, 0 failed, 50 cancelled")
+
+
+def test_a_weakened_result_shows_its_note_prominently(qtbot: Any, window: Any, lab: Lab) -> None:
+    from dataclasses import replace
+
+    window.preferences = replace(window.preferences, ca_check=False, cn_check=False)
+    type_target(qtbot, window, lab.url("tls-untrusted"))
+    press_enter(qtbot, window)
+    row = wait_final(qtbot, window)
+    assert row.diagnosis.ok, row.diagnosis.failure
+    assert row.diagnosis.notes
+    html = window.details.browser.toHtml()
+    assert "⚠" in window.details.browser.toPlainText()
+    assert all(note in window.details.browser.toPlainText() for note in row.diagnosis.notes)
+    assert "#fff3cd" in html.lower()  # the highlighted box, not body text
