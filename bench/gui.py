@@ -76,10 +76,16 @@ def run(quick: bool) -> Section:
             launches.append((result["shown_at"] - launched, painted - launched))
         launches.sort()
         shown, painted = launches[len(launches) // 2]
+        runs = []
         with LabProcess(["winrm-http"], latency=LATENCY) as lab:
-            stats = _child(["batch", lab.urls["winrm-http"], str(n)], home, 300)
+            for _ in range(1 if quick else 3):
+                runs.append(_child(["batch", lab.urls["winrm-http"], str(n)], home, 300))
+    runs.sort(key=lambda r: float(r["max_gap"] or 0))
+    stats = runs[len(runs) // 2]  # the median run by its longest stall
+    worst = runs[-1]
     ideal = n / 32 * LATENCY
     stall = stats["max_gap"] - 0.005 if stats["max_gap"] is not None else float("nan")
+    worst_stall = worst["max_gap"] - 0.005 if worst["max_gap"] is not None else float("nan")
     section.rows = [
         ["process launch → main window shown (median)", ms(shown), "-"],
         ["process launch → first paint (median)", ms(painted), "-"],
@@ -88,8 +94,17 @@ def run(quick: bool) -> Section:
             ms(stats["elapsed"]),
             f"ideal {ms(ideal)}",
         ],
-        ["longest event-loop stall (max gap of a 5 ms QTimer − 5 ms)", ms(stall), "-"],
-        ["median / p99 timer gap", f"{ms(stats['median_gap'])} / {ms(stats['p99_gap'])}", "5 ms"],
+        [
+            f"longest event-loop stall (max gap of a 5 ms QTimer − 5 ms), median of {len(runs)} runs",
+            ms(stall),
+            f"worst run {ms(worst_stall)}",
+        ],
+        [
+            "median / p99 timer gap; gaps over 50 ms",
+            f"{ms(stats['median_gap'])} / {ms(stats['p99_gap'])}; {stats['over_50ms']}",
+            "5 ms",
+        ],
+        ["GUI thread CPU during the batch", f"{stats['thread_cpu'] * 1000:,.0f} ms", f"of {ms(stats['elapsed'])} wall"],
         [
             f"RSS with {n} results",
             f"{stats['rss'] / 2**20:,.0f} MiB",
@@ -100,11 +115,11 @@ def run(quick: bool) -> Section:
         Goal(
             "window never freezes: no stall over 100 ms (brief sets no number; 100 ms = perceptible)",
             stall < 0.1,
-            ms(stall),
+            f"{ms(stall)} (median run), {ms(worst_stall)} (worst run)",
         )
     )
     section.notes.append(
         "No numeric goal was set for launch time or RSS; they are recorded for comparison between "
-        "runs. The lab runs in its own process."
+        "runs. The lab runs in its own process. Stalls vary with the load other users put on the 2 shared cores."
     )
     return section

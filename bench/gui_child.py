@@ -65,6 +65,13 @@ def batch(url: str, n: int) -> dict[str, Any]:
     timer.setInterval(5)
     timer.timeout.connect(tick)
     timer.start()
+    profiler: Any = None
+    if os.environ.get("BENCH_GUI_PROFILE"):
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+        profiler.start()
+    thread_cpu = time.thread_time()
     started = time.perf_counter()
     keys = window.add_targets(specs)
     window.run(keys)
@@ -74,6 +81,16 @@ def batch(url: str, n: int) -> dict[str, Any]:
     if window.runner.busy:
         loop.exec()
     elapsed = time.perf_counter() - started
+    thread_cpu = time.thread_time() - thread_cpu
+    profile = ""
+    if profiler is not None:
+        from pyinstrument.renderers import ConsoleRenderer
+
+        session = profiler.stop()
+        text = ConsoleRenderer(
+            unicode=False, color=False, flat=os.environ.get("BENCH_GUI_PROFILE") == "flat", show_all=False
+        ).render(session)
+        profile = "\n".join(line for line in text.splitlines()[:70] if line.strip())
     for _ in range(20):  # let the last updates land in the model and the view repaint
         app.processEvents()
     timer.stop()
@@ -88,6 +105,9 @@ def batch(url: str, n: int) -> dict[str, Any]:
     gaps.sort()
     return {
         "elapsed": elapsed,
+        "thread_cpu": thread_cpu,
+        "profile": profile,
+        "over_50ms": sum(1 for g in gaps if g > 0.05),
         "max_gap": gaps[-1] if gaps else None,
         "p99_gap": gaps[int(len(gaps) * 0.99)] if gaps else None,
         "median_gap": gaps[len(gaps) // 2] if gaps else None,
@@ -101,6 +121,8 @@ def batch(url: str, n: int) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if os.environ.get("BENCH_SWITCH_INTERVAL"):  # experiment: how much of a stall is waiting for the GIL
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     result = startup() if argv[0] == "startup" else batch(argv[1], int(argv[2]))
     print("BENCH-RESULT " + json.dumps(result), flush=True)
     return 0
