@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -81,10 +82,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.setWindowTitle("TestConnection — demo (local lab endpoints)")
             window.run(load_demo(window, demo_lab))
         window.show()
+        _quit_on_ctrl_c(window)
         return app.exec()
     finally:
         if demo_lab is not None:
             demo_lab.stop()
+
+
+def _quit_on_ctrl_c(window: MainWindow) -> None:
+    """Ctrl+C in the terminal closes the window (and so cancels the tests) instead of being ignored."""
+    from gui.qt import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Python only runs signal handlers between bytecodes; Qt's loop runs none unless something wakes it.
+    heartbeat = QTimer(window)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(250)
 
 
 def demo_specs(lab: Lab, preferences_timeout: float) -> list[TestSpec]:

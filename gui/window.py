@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 TITLE = "TestConnection"
 COLUMN_WIDTHS = {Column.STATUS: 100, Column.TARGET: 170, Column.ENDPOINT: 220, Column.TIME: 70,
-                 Column.VERSION: 190, Column.VERDICT: 280}
+                 Column.VERSION: 235, Column.VERDICT: 280}
 
 
 class ResultsView(QTableView):

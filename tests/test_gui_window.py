@@ -257,3 +257,23 @@ def test_a_weakened_result_shows_its_note_prominently(qtbot: Any, window: Any, l
     assert "⚠" in window.details.browser.toPlainText()
     assert all(note in window.details.browser.toPlainText() for note in row.diagnosis.notes)
     assert "#fff3cd" in html.lower()  # the highlighted box, not body text
+
+
+def test_a_saved_credential_is_picked_by_name(qtbot: Any, window: Any, lab: Lab, credential_store: Any) -> None:
+    from gui.qt import QLineEdit
+
+    bar = window.target_bar
+    assert bar.password.echoMode() == QLineEdit.EchoMode.Password
+    credential_store.save("lab alice", "alice", lab.users["alice"])
+    bar.reload_credentials()
+    type_target(qtbot, window, lab.url("winrm-http"), "ntlm")
+    bar.credential.setCurrentIndex(bar.credential.findData("lab alice"))
+    assert not bar.user.isVisibleTo(window)  # typed user/password fields only for "Enter user/password…"
+    press_enter(qtbot, window)
+    row = wait_final(qtbot, window)
+    assert row.diagnosis.ok, row.diagnosis.failure
+    # Without a credential, an authenticated test is refused before anything runs, naming the field.
+    bar.credential.setCurrentIndex(bar.credential.findData(""))
+    press_enter(qtbot, window)
+    assert window.model.rowCount() == 1
+    assert bar.message.text().startswith("⚠ Credential:")
