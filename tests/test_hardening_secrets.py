@@ -1,7 +1,8 @@
 """The password never shows up anywhere a user, a log or a ticket could see it; certificate checks are on by default
 and turning one off is said out loud.
 
-A marker password is the right password of ``alice`` in a lab of our own and the wrong password for ``bob``. It
+A marker password is the right password of ``carol`` in a lab of our own and the wrong password for ``dave``
+(names no other lab uses: live labs share one NTLM user file, and the first lab's password wins for a shared name). It
 goes through the CLI (``--password-env``) with NTLM and Basic, over HTTP and HTTPS, to healthy, access-denied,
 timing-out and wrong-password listeners, with ``--json`` and ``--output`` (.html, .csv, .json), with every
 logger at DEBUG; the same tests through the API give ticket texts, JSON dicts, error messages and error details.
@@ -38,7 +39,7 @@ LOGGERS = ["", "urllib3", "requests", "requests_ntlm", "spnego", "winrm", "core"
 @pytest.fixture(scope="module")
 def marker_lab() -> Iterator[Lab]:
     scenarios = ["winrm-http", "winrm-https", "access-denied", "timeout-fault", "basic-not-offered", "tls-untrusted"]
-    with Lab(scenarios=scenarios, users={"alice": MARKER, "bob": OTHER}) as running:
+    with Lab(scenarios=scenarios, users={"carol": MARKER, "dave": OTHER}) as running:
         yield running
 
 
@@ -47,13 +48,13 @@ def _cli_runs(lab: Lab, out: Path) -> list[tuple[list[str], int]]:
     ntlm = ["--auth", "ntlm", "--password-env", ENV, "--timeout", "5"]
     basic = ["--auth", "basic", "--password-env", ENV, "--timeout", "5"]
     return [
-        (["check", *ntlm, "--user", "alice", "--json", "--output", str(out / "ok.html"), lab.url("winrm-http")], 0),
+        (["check", *ntlm, "--user", "carol", "--json", "--output", str(out / "ok.html"), lab.url("winrm-http")], 0),
         (
             [
                 "check",
                 *ntlm,
                 "--user",
-                "alice",
+                "carol",
                 "--output",
                 str(out / "mixed.csv"),
                 lab.url("winrm-http"),
@@ -62,15 +63,15 @@ def _cli_runs(lab: Lab, out: Path) -> list[tuple[list[str], int]]:
             ],
             1,
         ),
-        (["check", *ntlm, "--user", "bob", "--json", "--output", str(out / "wrong.json"), lab.url("winrm-http")], 1),
-        (["check", *ntlm, "--user", "LAB\\bob", "--output", str(out / "wrong.html"), lab.url("winrm-http")], 1),
-        (["check", *basic, "--user", "alice", "--ca-file", lab.ca_file, "--json", lab.url("winrm-https")], 0),
+        (["check", *ntlm, "--user", "dave", "--json", "--output", str(out / "wrong.json"), lab.url("winrm-http")], 1),
+        (["check", *ntlm, "--user", "LAB\\dave", "--output", str(out / "wrong.html"), lab.url("winrm-http")], 1),
+        (["check", *basic, "--user", "carol", "--ca-file", lab.ca_file, "--json", lab.url("winrm-https")], 0),
         (
             [
                 "check",
                 *basic,
                 "--user",
-                "bob",
+                "dave",
                 "--ca-file",
                 lab.ca_file,
                 "--output",
@@ -79,15 +80,15 @@ def _cli_runs(lab: Lab, out: Path) -> list[tuple[list[str], int]]:
             ],
             1,
         ),
-        (["check", *basic, "--user", "alice", "--allow-unencrypted", lab.url("winrm-http")], 0),
-        (["check", *basic, "--user", "alice", "--json", lab.url("winrm-http")], 1),  # refused: Basic in clear
-        (["check", *basic, "--user", "alice", "--allow-unencrypted", lab.url("basic-not-offered")], 1),
+        (["check", *basic, "--user", "carol", "--allow-unencrypted", lab.url("winrm-http")], 0),
+        (["check", *basic, "--user", "carol", "--json", lab.url("winrm-http")], 1),  # refused: Basic in clear
+        (["check", *basic, "--user", "carol", "--allow-unencrypted", lab.url("basic-not-offered")], 1),
         (
             [
                 "check",
                 *basic,
                 "--user",
-                "alice",
+                "carol",
                 "--skip-ca-check",
                 "--output",
                 str(out / "skip.json"),
@@ -126,13 +127,13 @@ def test_marker_password_appears_nowhere(
     # 2. The same tests through the API: everything a result carries, in every form it is handed on.
     with Application() as app:
         cases = [
-            (marker_lab.url("winrm-http"), "alice", AuthType.NTLM, "http"),
-            (marker_lab.url("winrm-http"), "bob", AuthType.NTLM, "http"),
-            (marker_lab.url("access-denied"), "alice", AuthType.NTLM, "http"),
-            (marker_lab.url("timeout-fault"), "alice", AuthType.NTLM, "http"),
-            (marker_lab.url("winrm-https"), "alice", AuthType.BASIC, "https"),
-            (marker_lab.url("winrm-https"), "bob", AuthType.BASIC, "https"),
-            (marker_lab.url("winrm-http"), "alice", AuthType.BASIC, "http"),
+            (marker_lab.url("winrm-http"), "carol", AuthType.NTLM, "http"),
+            (marker_lab.url("winrm-http"), "dave", AuthType.NTLM, "http"),
+            (marker_lab.url("access-denied"), "carol", AuthType.NTLM, "http"),
+            (marker_lab.url("timeout-fault"), "carol", AuthType.NTLM, "http"),
+            (marker_lab.url("winrm-https"), "carol", AuthType.BASIC, "https"),
+            (marker_lab.url("winrm-https"), "dave", AuthType.BASIC, "https"),
+            (marker_lab.url("winrm-http"), "carol", AuthType.BASIC, "http"),
         ]
         outcomes = []
         for url, user, auth, transport in cases:
@@ -161,7 +162,7 @@ def test_marker_password_appears_nowhere(
     assert caplog.records, "DEBUG logging captured nothing: the check would prove nothing"
 
     # Positive control: the user names (which sit right next to the password in every call) are visible.
-    assert any("alice" in s for s in seen) and any("bob" in s for s in seen)
+    assert any("carol" in s for s in seen) and any("dave" in s for s in seen)
     leaks = [s for s in seen if MARKER in s]
     assert leaks == [], f"the password leaked into {len(leaks)} place(s): {leaks[0][:300]!r}"
 
@@ -177,7 +178,7 @@ def test_cli_child_process_command_line_holds_no_password(marker_lab: Lab, tmp_p
         "--auth",
         "ntlm",
         "--user",
-        "alice",
+        "carol",
         "--password-env",
         ENV,
         "--timeout",
