@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -27,7 +28,7 @@ def measures() -> list[tuple[str, Callable[[bool], list[Section]]]]:
     ]
 
 
-def render(sections: Sequence[Section], quick: bool, elapsed: float) -> str:
+def render(sections: Sequence[Section], quick: bool, elapsed: float, host: list[tuple[str, str]]) -> str:
     goals = [(s.title.split(" ", 1)[0].rstrip("."), g) for s in sections for g in s.goals]
     out = [
         "# TestConnection benchmarks" + (" (quick mode)" if quick else ""),
@@ -37,7 +38,10 @@ def render(sections: Sequence[Section], quick: bool, elapsed: float) -> str:
         "",
         "## Machine",
         "",
-        table(["", ""], machine()),
+        table(["", ""], [*host, ("load average at end", ", ".join(f"{x:.2f}" for x in os.getloadavg()))]),
+        "",
+        "The machine is shared (2 cores, other engineers' builds and tests run at the same time): compare ratios "
+        "measured in the same run, and expect absolute times to move between runs.",
         "",
         "## Goals",
         "",
@@ -55,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated: " + ", ".join(name for name, _ in measures()))
     args = parser.parse_args(argv)
     chosen = {n.strip() for n in args.only.split(",")} if args.only else None
+    host = machine()
     started = time.perf_counter()
     sections: list[Section] = []
     errors = 0
@@ -80,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(section.markdown(), flush=True)
         print(f"({name}: {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
         sections += new
-    text = render(sections, args.quick, time.perf_counter() - started)
+    text = render(sections, args.quick, time.perf_counter() - started, host)
     if not args.no_write:
         RESULTS.write_text(text, encoding="utf-8")
         print(f"wrote {RESULTS}", file=sys.stderr)
