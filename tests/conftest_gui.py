@@ -29,9 +29,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every GUI test gets its own settings/log directory (core.paths and gui.settings both honour it)."""
+    """A GUI test's own settings/log directory (core.paths and gui.settings both honour it).
+
+    Each GUI test module requests it with ``pytestmark``; it is not autouse because a plugin's autouse fixtures
+    would reach every test in the session."""
     home = tmp_path / "home"
     monkeypatch.setenv("TESTCONNECTION_HOME", str(home))
     return home

@@ -14,6 +14,7 @@ import pytest
 import core
 
 pytest_plugins = ["tests.conftest_gui"]
+pytestmark = pytest.mark.usefixtures("gui_home")  # settings and logs in a temporary directory
 
 ROOT = Path(__file__).resolve().parent.parent
 

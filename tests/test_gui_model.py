@@ -8,6 +8,7 @@ from core import DestinationOptions, Diagnosis, Failure, IdentifyInfo, MIResult,
 from core.mi import MIErrorCategory
 
 pytest_plugins = ["tests.conftest_gui"]
+pytestmark = pytest.mark.usefixtures("gui_home")  # settings and logs in a temporary directory
 
 S = StageStatus
 
