@@ -173,17 +173,19 @@ class Operation:
         with self._lock:
             if self._final is not None:
                 return
-            self._interrupter.interrupt(reason)
             probe = self._probe
             if probe is None:
+                self._interrupter.interrupt(reason)
                 self._finish_with(classify.cancelled(None))
                 return
-            stage = probe.running
-            if stage is None:
-                if any(s.status is StageStatus.FAILED for s in probe.stages):
-                    return  # the probe reached its own verdict and is delivering it now
-                # Between stages: the next one would have started.
-                stage = next((s.name for s in probe.stages if s.status is StageStatus.NOT_RUN), "auth")
+            # Read where the probe is *before* waking it: once its socket is shut down it records its own failure.
+            snapshot = probe.diagnosis(None)
+            stage = snapshot.running_stage
+            if stage is None and any(s.status is StageStatus.FAILED for s in snapshot.stages):
+                return  # the probe reached its own verdict and is delivering it now
+            self._interrupter.interrupt(reason)
+            if stage is None:  # between stages: the next one would have started
+                stage = next((s.name for s in snapshot.stages if s.status is StageStatus.NOT_RUN), "auth")
             if reason is StopReason.DEADLINE:
                 failure = classify.deadline(stage, probe.context())
                 status = StageStatus.FAILED
@@ -192,17 +194,12 @@ class Operation:
                 status = StageStatus.CANCELLED
             elapsed = round((time.perf_counter() - self._stage_started) * 1000, 1)
             report = StageReport(stage, status, elapsed, failure.detail)
-            diagnosis = probe.diagnosis(failure)
             self._finish(
-                Diagnosis(
-                    target=diagnosis.target,
-                    endpoint=diagnosis.endpoint,
-                    stages=with_stage(diagnosis.stages, report),
+                replace(
+                    snapshot,
+                    stages=with_stage(snapshot.stages, report),
                     failure=failure,
-                    identify=diagnosis.identify,
-                    offered_schemes=diagnosis.offered_schemes,
-                    notes=diagnosis.notes,
-                    elapsed_ms=diagnosis.elapsed_ms,
+                    running_stage=None,
                     started_at=self._started_at,
                 )
             )
