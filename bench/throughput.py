@@ -54,7 +54,7 @@ def _cpu(pid: int) -> float:
 
 
 def _timer_scaling() -> str:
-    """`core.wire._Timers.cancel` scans the heap, and cancelled deadlines stay in it until they would have fired."""
+    """The cost of cancelling a deadline (every finished test does) as the number pending grows."""
     from core.wire import _Timers
 
     costs = []
@@ -66,11 +66,9 @@ def _timer_scaling() -> str:
             timers.cancel(timer_id)
         costs.append(f"{(time.perf_counter() - started) / 100 * 1e6:,.0f} µs with {size:,} deadlines pending")
     return (
-        "Scaling risk found while profiling (not yet visible at 1,000 targets): every finished test cancels its "
-        "deadline with `core.wire._Timers.cancel`, a linear `any(...)` scan of the heap under the timer lock, and "
-        "cancelled deadlines stay in the heap until their time comes (the timeout, 10 s by default), so the "
-        f"heap holds every test finished in the last timeout. Measured per cancel: {'; '.join(costs)}. "
-        "Fix: keep a dict id → entry (O(1) cancel) and drop cancelled entries when popped, or compact the heap."
+        "Every finished test cancels its deadline with `core.wire._Timers.cancel`. It was a linear scan of the heap "
+        "(36 µs per cancel with 1,000 pending, 365 µs with 10,000: quadratic over a big list); it is now a set "
+        f"lookup, and cancelled entries are dropped when they come up. Measured per cancel: {'; '.join(costs)}."
     )
 
 

@@ -104,7 +104,7 @@ class _Timers:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._cancelled: set[int] = set()
+        self._live: set[int] = set()  # scheduled and not yet fired or cancelled: cancel is O(1), no heap scan
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
 
@@ -112,6 +112,7 @@ class _Timers:
         with self._cond:
             timer_id = next(self._ids)
             heapq.heappush(self._heap, (when, timer_id, callback))
+            self._live.add(timer_id)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="testconnection-deadlines", daemon=True)
                 self._thread.start()
@@ -120,8 +121,7 @@ class _Timers:
 
     def cancel(self, timer_id: int) -> None:
         with self._cond:
-            if any(entry[1] == timer_id for entry in self._heap):
-                self._cancelled.add(timer_id)
+            self._live.discard(timer_id)  # its heap entry is skipped when it comes up
 
     def _run(self) -> None:
         while True:
@@ -130,9 +130,9 @@ class _Timers:
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._cond.wait(timeout)
                 _, timer_id, callback = heapq.heappop(self._heap)
-                if timer_id in self._cancelled:
-                    self._cancelled.discard(timer_id)
+                if timer_id not in self._live:
                     continue
+                self._live.discard(timer_id)
             callback()
 
 
