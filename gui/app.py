@@ -129,16 +129,9 @@ def expectation_problem(endpoint: LabEndpoint, row: Row) -> str | None:
     d = row.diagnosis
     if d is None or not row.final:
         return "did not finish"
-    if d.ok != endpoint.expect_ok:
-        return f"ok={d.ok}, expected ok={endpoint.expect_ok}"
-    if d.failed_stage != endpoint.expect_stage:
-        return f"failed at {d.failed_stage}, expected {endpoint.expect_stage}"
-    if d.result.mi_name != endpoint.expect_result:
-        return f"result {d.result.mi_name}, expected {endpoint.expect_result}"
-    category = None if d.failure is None else d.failure.category.name
-    if endpoint.expect_category is not None and category != endpoint.expect_category:
-        return f"category {category}, expected {endpoint.expect_category}"
-    return None
+    from core.demo import mismatch  # lazily, as the other imports here: --version must not load the engine
+
+    return mismatch(endpoint, d)
 
 
 def self_test(window: MainWindow, lab: Lab, limit: float = 60.0) -> int:
