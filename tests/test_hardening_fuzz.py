@@ -22,6 +22,7 @@ from core import Application, DestinationOptions, MIErrorCategory, MIResult, Ope
 from core.diagnosis import Diagnosis
 from core.wsman import SOAP_NS, WSMANFAULT_NS, WSMID_NS, SoapFault, XmlError, parse_fault, parse_identify_response
 from tests.hostile_server import HostileServer
+from tests.quality import tally
 
 TIMEOUT = 2.0
 WSMAN_NS = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
@@ -93,6 +94,7 @@ def run_against(
         if not failure.message.startswith("SOAP fault"):
             assert failure.category is not MIErrorCategory.NOT_SPECIFIED, f"unclassified: {failure.message}"
         assert failure.message and failure.hint
+    tally("hostile_replies")
     return diagnosis
 
 
@@ -373,6 +375,7 @@ def _parse_both(data: bytes) -> None:
     fault = parse_fault(data)
     assert fault is None or isinstance(fault, SoapFault)
     assert time.perf_counter() - started < 1.0
+    tally("parser_inputs")
 
 
 @settings(

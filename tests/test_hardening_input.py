@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from core import TargetError, parse_target
 from core.cli import main
+from tests.quality import tally
 
 FIELDS = {"host", "port", "transport", "url_prefix"}
 PROPERTY = settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -99,6 +100,7 @@ def check_target(text: str, transport: str | None = None, port: int | None = Non
         assert exc.field in FIELDS, exc.field
         assert exc.message.strip(), repr(exc)
         assert str(exc).startswith(f"{exc.field}: ")
+        tally("target_inputs")
         return
     assert all(c.isprintable() and not c.isspace() for c in endpoint.url_prefix), repr(endpoint.url_prefix)
     assert 1 <= endpoint.port <= 65535
@@ -108,6 +110,7 @@ def check_target(text: str, transport: str | None = None, port: int | None = Non
     mine, theirs = _same(endpoint, again)
     assert mine == theirs, f"{endpoint.url!r} parses back as {again.url!r}"
     assert again.url == endpoint.url
+    tally("target_inputs")
 
 
 # --- the properties -------------------------------------------------------------------------------------------
@@ -181,6 +184,7 @@ def test_cli_refuses_bad_targets_naming_the_field(text: str, capsys: pytest.Capt
     code, err = run_cli(["check", "--timeout", "1", "--", text], capsys)
     assert code == 2
     assert f"{error.field}: " in err and error.message in err, err
+    tally("target_inputs")
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from core.cli import main
 from core.lab import Lab
 from core.probe import NOTE_CA_NOT_VERIFIED
 from core.report import diagnosis_to_dict, ticket_text
+from tests.quality import tally
 
 MARKER = "Marker-Pa55-9f1c"
 OTHER = "Bob-Real-Passw0rd"
@@ -165,6 +166,7 @@ def test_marker_password_appears_nowhere(
     assert any("carol" in s for s in seen) and any("dave" in s for s in seen)
     leaks = [s for s in seen if MARKER in s]
     assert leaks == [], f"the password leaked into {len(leaks)} place(s): {leaks[0][:300]!r}"
+    tally("secret_outputs", len(seen))
 
 
 def test_cli_child_process_command_line_holds_no_password(marker_lab: Lab, tmp_path: Path) -> None:
@@ -207,6 +209,7 @@ def test_cli_child_process_command_line_holds_no_password(marker_lab: Lab, tmp_p
     assert all(MARKER not in c for c in cmdlines)
     assert MARKER not in out.decode() + err.decode()
     assert MARKER not in (tmp_path / "r.json").read_text(encoding="utf-8")
+    tally("secret_outputs", len(cmdlines) + 2)
 
 
 # --- certificate checks ---------------------------------------------------------------------------------------

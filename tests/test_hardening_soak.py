@@ -21,6 +21,7 @@ from core import Application, AuthType, DestinationOptions, MIResult
 from core.batch import Batch, BatchJob
 from core.demo import options_for
 from core.lab import Lab
+from tests.quality import tally
 
 SEQUENTIAL = int(os.environ.get("TESTCONNECTION_SOAK", "2000"))
 PARALLEL = max(1000, SEQUENTIAL // 2)
@@ -82,6 +83,7 @@ def test_sequential_soak(lab: Lab, warm: Application) -> None:
                     break
     assert failures == []
     _assert_back(start)
+    tally("soak_sequential", SEQUENTIAL)
 
 
 @pytest.mark.slow
@@ -108,3 +110,4 @@ def test_parallel_soak_through_batch(lab: Lab, warm: Application) -> None:
     with lock:
         assert sorted(finals) == list(range(PARALLEL)), "each job reports exactly one final update"
     _assert_back(start)
+    tally("soak_parallel", PARALLEL)

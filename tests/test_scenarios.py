@@ -16,6 +16,7 @@ from core.classify import (
 from core.demo import mismatch, options_for
 from core.diagnosis import Diagnosis
 from core.lab import SCENARIOS, Lab
+from tests.quality import tally
 
 # What a Windows client shows for the same failure, where diagnosis.md confirms a code.
 WINDOWS_CODES = {
@@ -47,6 +48,7 @@ def test_scenario_ends_as_diagnosis_md_says(lab: Lab, name: str) -> None:
     assert mismatch(endpoint, diagnosis) is None
     if diagnosis.ok:
         assert diagnosis.identify is not None and diagnosis.identify.product_version
+        tally("lab_scenarios")
         return
     failure = diagnosis.failure
     assert failure is not None and failure.hint and failure.message
@@ -55,6 +57,7 @@ def test_scenario_ends_as_diagnosis_md_says(lab: Lab, name: str) -> None:
     assert failed.status == "failed" and failed.detail
     later = [s for s in diagnosis.stages if s.name > "" and diagnosis.stages.index(s) > diagnosis.stages.index(failed)]
     assert all(s.status == "not_run" for s in later)
+    tally("lab_scenarios")
 
 
 def test_ntlm_shows_the_real_os_version_and_profiles(lab: Lab) -> None:

@@ -26,6 +26,7 @@ from core.targetlist import (
     load_list,
     save_list,
 )
+from tests.quality import tally
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -299,6 +300,7 @@ def test_killed_during_save_leaves_a_loadable_file(tmp_path: Path) -> None:
         if (d / "targets.json.bak").exists():
             load_list(d / "targets.json.bak")
     assert names - {"initial"}, "no save ever finished; the kills came too early to test anything"
+    tally("kills_during_save", len(done))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
