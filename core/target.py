@@ -107,6 +107,8 @@ def _split_url(raw: str) -> tuple[str, str, int | None, str]:
         host = parts.netloc.rsplit("]", 1)[0].lstrip("[")
     if not host:
         raise TargetError("host", "the URL has no host name")
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        _check_bracketed(host)
     if parsed_port is None and re.search(r":\d*$", parts.netloc.rsplit("]", 1)[-1]):
         raise TargetError("port", "the URL ends in ':' with no port number")
     return scheme, host, parsed_port, parts.path.strip("/")
@@ -118,6 +120,7 @@ def _split_host_port(raw: str) -> tuple[str, int | None]:
         if end < 0:
             raise TargetError("host", "an IPv6 address opened with '[' needs a closing ']'")
         host, rest = raw[1:end], raw[end + 1 :]
+        _check_bracketed(host)
         if not rest:
             return host, None
         if not rest.startswith(":"):
@@ -129,6 +132,13 @@ def _split_host_port(raw: str) -> tuple[str, int | None]:
         host, text_port = raw.rsplit(":", 1)
         return host, _port_from_text(text_port)
     return raw, None
+
+
+def _check_bracketed(host: str) -> None:
+    # Brackets are for IPv6 only; urlsplit would otherwise take "[v1.x]" (an RFC 3986 IPvFuture) as a name.
+    address = _ip_literal(host)
+    if address is None or address.version != 6:
+        raise TargetError("host", f"only an IPv6 address goes in [brackets], not {host!r}")
 
 
 def _port_from_text(text: str) -> int:

@@ -45,6 +45,9 @@ def test_what_the_text_says_beats_the_defaults() -> None:
         ("http://srv01/wsman?x=1", "host"),
         ("srv01/wsman", "host"),
         ("[fe80::1", "host"),
+        ("[v1.x]:5985", "host"),  # brackets hold IPv6 only; urlsplit alone would accept this IPvFuture as a name
+        ("http://[v1.x]/wsman", "host"),
+        ("[10.0.0.1]", "host"),
         ("-bad-.example", "host"),
     ],
 )
