@@ -58,13 +58,15 @@ def is_cancelled(result: Result) -> bool:
     return any(s.get("status") == "cancelled" for s in result.get("stages") or ())
 
 
-def verdict(result: Result) -> str:
+def short_verdict(result: Result) -> str:
+    """``core.report.verdict`` without the failed stage's detail: report headings and the CSV's verdict column
+    stay short and groupable, and the detail has a column / table row of its own."""
     if result.get("ok"):
         return "OK"
     if is_cancelled(result):
         return "Cancelled"
     stage = result.get("failed_stage")
-    return f"Failed at {stage}" if stage else "Failed"
+    return f"Failed at {stage}" if stage else "Invalid input"
 
 
 def windows_code_text(code: Any) -> str:
@@ -105,7 +107,7 @@ def results_to_csv(results: Iterable[Result]) -> str:
         row: dict[str, str] = {
             "target": _text(r.get("target")),
             "endpoint": _text(r.get("endpoint")),
-            "verdict": verdict(r),
+            "verdict": short_verdict(r),
             "result": _text(r.get("result")),
             "failed_stage": _text(r.get("failed_stage")),
             "product_vendor": _text(identify.get("product_vendor")),
@@ -180,7 +182,7 @@ def _section(r: Result) -> str:
     state = "ok" if ok else "cancelled" if is_cancelled(r) else "failed"
     symbol = STATUS_TEXT[state].split(" ")[0]
     parts = [
-        f'<section class="target"><h2><span class="{state}">{_e(symbol)} {_e(verdict(r))}</span>: '
+        f'<section class="target"><h2><span class="{state}">{_e(symbol)} {_e(short_verdict(r))}</span>: '
         f"{_e(r.get('target'))}</h2>",
         _dl([("Endpoint", r.get("endpoint")), ("Started", r.get("started_at")),
              ("Total time", _ms(r.get("elapsed_ms")))]),

@@ -193,3 +193,14 @@ def test_write_report_by_suffix(tmp_path: Path, suffix: str) -> None:
 def test_write_report_rejects_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"'\.txt'"):
         write_report(sample_results(), tmp_path / "r.txt")
+
+
+def test_bad_input_is_called_invalid_input_as_in_the_window() -> None:
+    bad = {"target": "srv 01", "endpoint": None, "ok": False, "result": "MI_RESULT_INVALID_PARAMETER",
+           "result_code": 4, "failed_stage": None, "stages": [], "identify": None,
+           "error": {"message": "host: 'srv 01' contains a space", "category": "INVALID_ARGUMENT",
+                     "windows_code": 87, "wsman_fault_code": None, "hint": "Fix the host."},
+           "elapsed_ms": 0.0, "started_at": None}  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(results_to_csv([bad]), newline="")))
+    assert rows[0]["verdict"] == "Invalid input"
+    assert "✘ Invalid input" in " ".join(_read_html(results_to_html([bad])).text)
