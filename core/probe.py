@@ -7,15 +7,13 @@ runs on a worker thread; :mod:`core.operation` owns threads, deadlines and callb
 
 from __future__ import annotations
 
+import functools
 import http.client
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
-from winrm.transport import Transport
+from typing import TYPE_CHECKING, Any
 
 from core import classify
 from core.diagnosis import (
@@ -41,6 +39,9 @@ from core.wire import (
     start_tls,
 )
 from core.wsman import IDENTIFY_REQUEST, XmlError, parse_fault, parse_identify_response
+
+if TYPE_CHECKING:
+    from winrm.transport import Transport
 
 USER_AGENT = "TestConnection/0.1"
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
@@ -280,6 +281,9 @@ class Probe:
                 raise StageFailed(classify.scheme_not_offered(self.context()))
             raise StageFailed(classify.basic_in_clear(self.context()))
         assert self._channel is not None
+        # Imported here: pywinrm pulls in requests, spnego and cryptography (~60 ms), which only authentication needs.
+        from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
+
         transport = self._pywinrm_transport(auth)
         try:
             answer = transport.send_message(IDENTIFY_REQUEST)
@@ -303,7 +307,7 @@ class Probe:
         sealed = ", messages encrypted" if transport.encryption is not None else ""
         return f"{auth.value}{user}{sealed}"
 
-    def _pywinrm_transport(self, auth: AuthType) -> _ChannelTransport:
+    def _pywinrm_transport(self, auth: AuthType) -> Transport:
         assert self._channel is not None
         creds = self.options.credentials
         kwargs: dict[str, Any] = {}
@@ -311,7 +315,7 @@ class Probe:
             kwargs.update(username=creds.qualified_username, password=creds.password)
         elif isinstance(creds, CertificateCredentials):
             kwargs.update(cert_pem=creds.cert_pem, cert_key_pem=creds.key_pem)
-        return _ChannelTransport(
+        return _channel_transport_class()(
             self._channel,
             endpoint=self.endpoint.url,
             auth_method=_PYWINRM_TRANSPORT[auth],
@@ -324,35 +328,41 @@ class Probe:
         )
 
 
-class _ChannelTransport(Transport):
-    """pywinrm's transport, with every request going through the probe's :class:`Channel`."""
+@functools.cache
+def _channel_transport_class() -> Callable[..., Transport]:
+    from winrm.transport import Transport
 
-    def __init__(self, channel: Channel, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._channel = channel
-        self._mounted: Any = None
+    class _ChannelTransport(Transport):
+        """pywinrm's transport, with every request going through the probe's :class:`Channel`."""
 
-    def build_session(self) -> Any:
-        if self.session:
-            return self.session
-        session = super().build_session()  # may call setup_encryption(), which mounts first
-        self._mount(session)
-        return session
+        def __init__(self, channel: Channel, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._channel = channel
+            self._mounted: Any = None
 
-    def setup_encryption(self, session: Any) -> None:
-        self._mount(session)
-        super().setup_encryption(session)
+        def build_session(self) -> Any:
+            if self.session:
+                return self.session
+            session = super().build_session()  # may call setup_encryption(), which mounts first
+            self._mount(session)
+            return session
 
-    def _mount(self, session: Any) -> None:
-        # Once only: NTLM is bound to its connection, and a second adapter would open a fresh one.
-        if self._mounted is session:
-            return
-        self._mounted = session
-        session.trust_env = False  # no proxy, netrc or CA bundle from the environment
-        session.proxies = {}
-        adapter = self._channel.adapter()
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+        def setup_encryption(self, session: Any) -> None:
+            self._mount(session)
+            super().setup_encryption(session)
+
+        def _mount(self, session: Any) -> None:
+            # Once only: NTLM is bound to its connection, and a second adapter would open a fresh one.
+            if self._mounted is session:
+                return
+            self._mounted = session
+            session.trust_env = False  # no proxy, netrc or CA bundle from the environment
+            session.proxies = {}
+            adapter = self._channel.adapter()
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+
+    return _ChannelTransport
 
 
 def _ms_since(started: float) -> float:

@@ -5,7 +5,7 @@ or receiving an oversized answer all end the same way: the socket is shut down, 
 ``send`` is blocked on it at once (closing it from another thread would not). The reason is recorded first, so
 the classifier knows why the read failed without guessing from exception texts.
 
-The same sockets carry pywinrm's requests: :class:`ChannelAdapter` plugs into the ``requests`` session that
+The same sockets carry pywinrm's requests: :func:`channel_adapter` plugs into the ``requests`` session that
 pywinrm builds, so the authenticated Identify reuses the connection the earlier stages opened, and any new
 connection it needs goes through the same deadline, TLS settings and interruption.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import heapq
 import io
 import itertools
@@ -23,11 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+if TYPE_CHECKING:
+    from requests.adapters import HTTPAdapter
 
 MAX_RESPONSE_BYTES = 1024 * 1024  # an IdentifyResponse is a few KiB, encrypted or not
 
@@ -336,80 +336,90 @@ class Channel:
         sock, self._idle = self._idle, None
         return sock if sock is not None else self.open()
 
-    def adapter(self) -> ChannelAdapter:
-        return ChannelAdapter(self)
+    def adapter(self) -> HTTPAdapter:
+        return channel_adapter(self)
 
 
-class _ChannelConnectionMixin:
-    channel: Channel
-    sock: Any
-    timeout: Any
-
-    def _take(self) -> None:
-        self.sock = BoundedSocket(self.channel.take(), self.channel.interrupter)
+def channel_adapter(channel: Channel) -> HTTPAdapter:
+    """A ``requests`` adapter whose every connection comes from ``channel``; no proxies, no retries."""
+    return _adapter_class()(channel)
 
 
-class _ChannelHTTPConnection(_ChannelConnectionMixin, HTTPConnection):
-    def connect(self) -> None:
-        self._take()
+@functools.cache
+def _adapter_class() -> Callable[[Channel], HTTPAdapter]:
+    # Built on first use: requests and urllib3 cost ~50 ms to import, and only pywinrm's schemes need them, so an
+    # anonymous test (and the CLI's cold start) never pays for them.
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+    class _ChannelConnectionMixin:
+        channel: Channel
+        sock: Any
+        timeout: Any
 
-class _ChannelHTTPSConnection(_ChannelConnectionMixin, HTTPSConnection):
-    def connect(self) -> None:
-        self._take()
-        self.is_verified = self.channel.verified
+        def _take(self) -> None:
+            self.sock = BoundedSocket(self.channel.take(), self.channel.interrupter)
 
+    class _ChannelHTTPConnection(_ChannelConnectionMixin, HTTPConnection):
+        def connect(self) -> None:
+            self._take()
 
-class _ChannelHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _ChannelHTTPConnection
-    channel: Channel
+    class _ChannelHTTPSConnection(_ChannelConnectionMixin, HTTPSConnection):
+        def connect(self) -> None:
+            self._take()
+            self.is_verified = self.channel.verified
 
-    def _new_conn(self) -> Any:
-        conn = super()._new_conn()
-        conn.channel = self.channel  # type: ignore[attr-defined]
-        return conn
+    class _ChannelHTTPPool(HTTPConnectionPool):
+        ConnectionCls = _ChannelHTTPConnection
+        channel: Channel
 
+        def _new_conn(self) -> Any:
+            conn = super()._new_conn()
+            conn.channel = self.channel  # type: ignore[attr-defined]
+            return conn
 
-class _ChannelHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _ChannelHTTPSConnection
-    channel: Channel
+    class _ChannelHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = _ChannelHTTPSConnection
+        channel: Channel
 
-    def _new_conn(self) -> Any:
-        conn = super()._new_conn()
-        conn.channel = self.channel  # type: ignore[attr-defined]
-        return conn
+        def _new_conn(self) -> Any:
+            conn = super()._new_conn()
+            conn.channel = self.channel  # type: ignore[attr-defined]
+            return conn
 
+    class ChannelAdapter(HTTPAdapter):
+        """A ``requests`` adapter whose every connection comes from a :class:`Channel`; no proxies, no retries.
 
-class ChannelAdapter(HTTPAdapter):
-    """A ``requests`` adapter whose every connection comes from a :class:`Channel`; no proxies, no retries.
+        It hands out one pool whatever the request's pool key: NTLM is bound to its connection, and a second pool
+        would authenticate again on a fresh one.
+        """
 
-    It hands out one pool whatever the request's pool key: NTLM is bound to its connection, and a second pool
-    would authenticate again on a fresh one.
-    """
+        def __init__(self, channel: Channel) -> None:
+            self.channel = channel
+            self._pool: HTTPConnectionPool | None = None
+            super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
 
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-        self._pool: HTTPConnectionPool | None = None
-        super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
+        def get_connection_with_tls_context(
+            self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+        ) -> HTTPConnectionPool:
+            if self._pool is None:
+                https = self.channel.tls is not None
+                pool_class = _ChannelHTTPSPool if https else _ChannelHTTPPool
+                port = int(self.channel.addresses[0][1][1]) if self.channel.addresses else (443 if https else 80)
+                self._pool = pool_class(self.channel.host, port, maxsize=1, block=False, retries=0)
+                self._pool.channel = self.channel
+            return self._pool
 
-    def get_connection_with_tls_context(
-        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
-    ) -> HTTPConnectionPool:
-        if self._pool is None:
-            https = self.channel.tls is not None
-            pool_class = _ChannelHTTPSPool if https else _ChannelHTTPPool
-            port = int(self.channel.addresses[0][1][1]) if self.channel.addresses else (443 if https else 80)
-            self._pool = pool_class(self.channel.host, port, maxsize=1, block=False, retries=0)
-            self._pool.channel = self.channel
-        return self._pool
+        def close(self) -> None:
+            if self._pool is not None:
+                self._pool.close()
+            super().close()
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-        super().close()
+        def build_response(self, req: Any, resp: Any) -> Any:
+            response = super().build_response(req, resp)
+            if response.status_code == 401:
+                self.channel.last_challenges = tuple(resp.headers.getlist("WWW-Authenticate"))
+            return response
 
-    def build_response(self, req: Any, resp: Any) -> Any:
-        response = super().build_response(req, resp)
-        if response.status_code == 401:
-            self.channel.last_challenges = tuple(resp.headers.getlist("WWW-Authenticate"))
-        return response
+    return ChannelAdapter
