@@ -387,21 +387,26 @@ def _tls_text(cause: BaseException) -> str:
     return getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
 
 
+def no_ntlm_challenge() -> Failure:
+    """The answer to the NTLM negotiate message carried no challenge token."""
+    return _failure(
+        "auth",
+        R.ACCESS_DENIED,
+        C.NOT_ENABLED,
+        "The service did not answer the NTLM negotiation.",
+        "Negotiate may be disabled on the service (`winrm get winrm/config/service/auth`), or a proxy "
+        "strips the authentication headers.",
+        "no NTLM challenge",
+    )
+
+
 def _classify_auth_library_error(chain: list[BaseException], ctx: Context) -> Failure | None:
     for cause in chain:
         name = type(cause).__name__
         text = str(cause)
         if isinstance(cause, PermissionError) and "challenge" in text.lower():
             # requests_ntlm: the 401 carried no NTLM token (its one signal; the text is the library's, not a server's)
-            return _failure(
-                "auth",
-                R.ACCESS_DENIED,
-                C.NOT_ENABLED,
-                "The service did not answer the NTLM negotiation.",
-                "Negotiate may be disabled on the service (`winrm get winrm/config/service/auth`), or a proxy "
-                "strips the authentication headers.",
-                "no NTLM challenge",
-            )
+            return no_ntlm_challenge()
         if name == "WinRMError" and "not installed" in text:
             return not_supported(
                 f"{ctx.auth.value} authentication is not available on this PC ({text}).",
