@@ -135,3 +135,21 @@ def test_rows_as_text_and_remove(model) -> None:  # type: ignore[no-untyped-def]
     keys = model.all_keys()
     model.remove([keys[0], keys[2]])
     assert model.all_keys() == [keys[1]] and model.row_number(keys[1]) == 0
+
+
+def test_many_qt_calls_and_signals_do_not_use_up_none_and_true() -> None:
+    """PySide6 6.12 drops a reference to None per void Qt call and to True per emit() (harmless only from
+    Python 3.12 on); a long session makes hundreds of thousands. gui.qt keeps them alive on 3.11."""
+    import sys
+
+    from gui.qt import QObject, Signal
+
+    class Emitter(QObject):
+        ping = Signal()
+
+    emitter = Emitter()
+    for _ in range(20_000):  # without the workaround the interpreter aborts here ("deallocating None")
+        emitter.setObjectName("x")
+        emitter.ping.emit()
+    assert sys.getrefcount(None) > 1_000_000
+    assert sys.getrefcount(True) > 1_000_000
