@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 import core
 
 if TYPE_CHECKING:
+    from core.credentials import StoredCredential
     from core.lab import Lab, LabEndpoint
+    from core.targetlist import TargetList
     from gui.results_model import Row, TestSpec
     from gui.window import MainWindow
 
@@ -67,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.self_test:
         with Lab() as lab:
-            window = MainWindow(preferences=replace(preferences, timeout=SELF_TEST_TIMEOUT))
+            window = MainWindow(preferences=replace(preferences, timeout=SELF_TEST_TIMEOUT), persist=False)
             try:
                 return self_test(window, lab)
             finally:
@@ -76,10 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook()
     demo_lab = Lab() if args.demo else None
     try:
-        window = MainWindow(preferences=preferences)
+        # The demo never reads or writes the user's list and history files.
+        window = MainWindow(preferences=preferences, persist=demo_lab is None)
         if demo_lab is not None:
             demo_lab.start()
-            window.setWindowTitle("TestConnection — demo (local lab endpoints)")
+            window.setWindowTitle("TestConnection — demo (local lab endpoints; the demo list is not saved)")
+            window.show_demo_list(*demo_list(demo_lab), demo_lab.ca_file)
             window.run(load_demo(window, demo_lab))
         window.show()
         _quit_on_ctrl_c(window)
@@ -118,6 +122,25 @@ def demo_specs(lab: Lab, preferences_timeout: float) -> list[TestSpec]:
         specs.append(TestSpec(endpoint.url, parsed.label, options, name=endpoint.name,
                               description=endpoint.description))
     return specs
+
+
+def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
+    """The lab endpoints as a saved-list, for the Targets panel; the credentials it names exist only in memory."""
+    from core.credentials import StoredCredential
+    from core.targetlist import Folder, Target, TargetList
+
+    credentials: dict[str, StoredCredential] = {}
+    targets = []
+    for endpoint in lab.endpoints:
+        credential = None
+        if endpoint.username is not None:
+            credential = f"demo: {endpoint.name}"  # one each: wrong-password has its own, deliberately wrong one
+            credentials[credential] = StoredCredential(credential, endpoint.username, endpoint.password or "")
+        targets.append(Target(host=endpoint.url, name=endpoint.name, auth=endpoint.auth, credential=credential,
+                              notes=endpoint.description))
+    from gui.listpanel import DEMO_LIST_NAME
+
+    return TargetList(DEMO_LIST_NAME, Folder(DEMO_LIST_NAME, targets=tuple(targets))), credentials
 
 
 def load_demo(window: MainWindow, lab: Lab) -> list[int]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from core import Diagnosis, StageStatus
+from core.history import History, HistoryEntry, format_ago
 from core.report import ticket_text, verdict
 from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 from gui.results_model import STAGE_SYMBOLS, STATE_COLOURS, Row, State, format_ms
@@ -13,7 +15,25 @@ _HINT_STYLE = "background:#e3f2fd; color:#0d2b4e; border:1px solid #64b5f6; padd
 _NOTE_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"
 
 
-def details_html(row: Row) -> str:
+def previously(row: Row, history: History | None, now: datetime | None = None) -> str | None:
+    """"OK 2 days ago; failed (auth) 3 days ago": the results before this row's run, newest first."""
+    if history is None:
+        return None
+    d = row.diagnosis
+    key = (d.endpoint if d is not None and d.endpoint else "") or row.spec.destination
+    entries: list[HistoryEntry] = list(history.entries(key))
+    if d is not None and d.started_at:
+        started = datetime.fromtimestamp(d.started_at, tz=UTC)
+        entries = [e for e in entries if e.finished_at < started]  # not this run's own result
+    if not entries:
+        return "never tested before"
+    now = now or datetime.now(UTC)
+    words = [("OK" if e.ok else f"failed ({e.failed_stage})" if e.failed_stage else "failed")
+             + f" {format_ago(e.finished_at, now)}" for e in reversed(entries[-3:])]
+    return "; ".join(words)
+
+
+def details_html(row: Row, history: History | None = None) -> str:
     """The pane's content as HTML (a function, so tests and screenshots can read it without a window)."""
     spec, d = row.spec, row.diagnosis
     state = row.state
@@ -24,7 +44,11 @@ def details_html(row: Row) -> str:
     if spec.description:
         parts.append(f"<p><i>{escape(spec.description)}</i></p>")
     parts.append(f"<p><b>Endpoint:</b> {escape((d.endpoint if d else '') or spec.destination)}<br>")
-    parts.append(f"<b>Authentication:</b> {escape(spec.options.auth.value)}</p>")
+    parts.append(f"<b>Authentication:</b> {escape(spec.options.auth.value)}")
+    before = previously(row, history)
+    if before is not None:
+        parts.append(f"<br><b>Previously:</b> {escape(before)}")
+    parts.append("</p>")
     if d is None:
         parts.append(f"<p>{escape(state.value)}.</p>")
         return "".join(parts)
@@ -90,6 +114,7 @@ class DetailsPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._row: Row | None = None
+        self.history: History | None = None  # for the "Previously:" line
         self.browser = QTextBrowser(self)
         self.browser.setAccessibleName("Details of the selected result")
         self.browser.setOpenLinks(False)
@@ -123,7 +148,7 @@ class DetailsPane(QWidget):
             return
         bar = self.browser.verticalScrollBar()
         position = bar.value()  # a live update must not jump the reader back to the top
-        self.browser.setHtml(details_html(self._row))
+        self.browser.setHtml(details_html(self._row, self.history))
         bar.setValue(position)
         self.copy_button.setEnabled(self._row.diagnosis is not None)
 

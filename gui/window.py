@@ -1,14 +1,24 @@
-"""The main window: target bar, live results table, details pane, progress and Cancel-all."""
+"""The main window: saved targets panel, target bar, live results table, details pane, progress and Cancel-all."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from core.credentials import CredentialStore
+from core.atomicfile import atomic_write_bytes
+from core.credentials import CredentialStore, StoredCredential
+from core.history import History
+from core.paths import default_list_path, history_path
+from core.report import diagnosis_to_dict
+from core.targetlist import ResolvedTarget, TargetList
 from gui.details import DetailsPane
 from gui.icons import app_icon
+from gui.listpanel import ListPanel
+from gui.listspecs import specs_for
 from gui.qt import (
     QAbstractItemView,
     QAction,
@@ -54,6 +64,8 @@ from gui.targetbar import InputError, TargetBar
 log = logging.getLogger(__name__)
 
 TITLE = "TestConnection"
+HISTORY_SAVE_MS = 5000  # results are remembered on disk at most this often (and on close), never per result
+CURRENT_LIST_KEY = "lists/current"
 COLUMN_WIDTHS = {Column.STATUS: 100, Column.TARGET: 170, Column.ENDPOINT: 220, Column.TIME: 70,
                  Column.VERSION: 235, Column.VERDICT: 280}
 
@@ -74,11 +86,26 @@ class ResultsView(QTableView):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, credentials: CredentialStore | None = None, preferences: Preferences | None = None) -> None:
+    def __init__(self, credentials: CredentialStore | None = None, preferences: Preferences | None = None,
+                 *, persist: bool = True) -> None:
+        """``persist=False`` (demo, self-test): no list or history file is read or written."""
         super().__init__()
         self.setWindowTitle(TITLE)
         self.setWindowIcon(app_icon())
         self.preferences = preferences or Preferences.load()
+        self.credentials = credentials or CredentialStore()
+        self.persist = persist
+        # Each run's results go into the history; the file is written by this one thread, debounced.
+        self.history = History.load() if persist else History()
+        self._history_dirty = False
+        self._history_writer: ThreadPoolExecutor | None = None
+        self._history_timer = QTimer(self)
+        self._history_timer.setSingleShot(True)
+        self._history_timer.setInterval(HISTORY_SAVE_MS)
+        self._history_timer.timeout.connect(self.save_history)
+        # The demo's credentials live in memory only: never in the keyring, never in a file.
+        self._list_credentials: dict[str, StoredCredential] = {}
+        self._list_ca_file: str | None = None
         self.model = ResultsModel(self)
         self.proxy = ResultsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -86,7 +113,7 @@ class MainWindow(QMainWindow):
         self.runner.updated.connect(self._on_updates)
         self.runner.idle.connect(self._update_progress)
 
-        self.target_bar = TargetBar(credentials or CredentialStore(), self)
+        self.target_bar = TargetBar(self.credentials, self)
         self.target_bar.apply_preferences(self.preferences)
         self.target_bar.test_requested.connect(self.test_from_bar)
         self.target_bar.cancel_requested.connect(self.cancel_selected_or_all)
@@ -135,6 +162,10 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.details = DetailsPane(self)
+        self.details.history = self.history
+        self.list_panel = ListPanel(self.credentials, self)
+        self.list_panel.model.history = self.history
+        self.list_panel.test_requested.connect(self.test_saved)
 
         tools = QHBoxLayout()
         tools.addWidget(self.filter, 2)
@@ -153,10 +184,20 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([440, 300])  # until the user's own sizes are restored
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.target_bar)
+        right_layout.addWidget(self.splitter, 1)
+        self.list_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.list_splitter.addWidget(self.list_panel)
+        self.list_splitter.addWidget(right)
+        self.list_splitter.setStretchFactor(0, 1)
+        self.list_splitter.setStretchFactor(1, 3)
+        self.list_splitter.setSizes([400, 880])
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.addWidget(self.target_bar)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.list_splitter, 1)
         self.setCentralWidget(central)
 
         self.progress_label = QLabel("Ready", self)
@@ -181,11 +222,14 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.rerun_all_button, self.table)
         QWidget.setTabOrder(self.table, self.details.browser)
         QWidget.setTabOrder(self.details.browser, self.details.copy_button)
+        QWidget.setTabOrder(self.details.copy_button, self.list_panel.tree)
 
         self._shown_progress: Progress | None = None
         self._bar_pending = False
         self._build_menus()
         self._restore_state()
+        if persist:
+            self.list_panel.load(self._current_list_path())
         self._update_progress()
         self.target_bar.host.setFocus()
 
@@ -193,6 +237,15 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        panel = self.list_panel
+        self._action(file_menu, "&New list…", self._with_list_path(panel.new_list))
+        self._action(file_menu, "&Open list…", self._with_list_path(panel.open_list), QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Save list &as…", self._with_list_path(panel.save_as),
+                     QKeySequence("Ctrl+Shift+S"))
+        self._action(file_menu, "&Import targets (CSV or text)…", panel.import_targets, QKeySequence("Ctrl+I"))
+        self._action(file_menu, "Export list as &CSV…", lambda: panel.export_list("csv"))
+        self._action(file_menu, "Export list as &JSON…", lambda: panel.export_list("json"))
+        file_menu.addSeparator()
         self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -251,6 +304,32 @@ class MainWindow(QMainWindow):
     def add_targets(self, specs: Sequence[TestSpec]) -> list[int]:
         return self.model.add(specs)
 
+    def test_saved(self, targets: Sequence[ResolvedTarget]) -> list[int]:
+        """Test saved targets; one that cannot be tested (no such credential, bad host) is named in the panel
+        and the others still run."""
+        preferences = self.preferences
+        if self._list_ca_file is not None:
+            preferences = replace(preferences, ca_file=self._list_ca_file)
+        specs, problems = specs_for(targets, preferences, self._lookup_credential)
+        self.list_panel.show_problems(problems)
+        keys = self.add_targets(specs)
+        if keys:
+            self.run(keys)
+            self._select_key(keys[0])
+        return keys
+
+    def _lookup_credential(self, name: str) -> StoredCredential | None:
+        if name in self._list_credentials:
+            return self._list_credentials[name]
+        return self.credentials.get(name)
+
+    def show_demo_list(self, lst: TargetList, credentials: dict[str, StoredCredential], ca_file: str) -> None:
+        """The demo's list: in memory only, with its own credentials and CA, never over the user's list file."""
+        self._list_credentials = dict(credentials)
+        self._list_ca_file = ca_file
+        self.list_panel.show_in_memory(lst, "The demo list is held in memory only and is not saved; your own "
+                                            "target list file is not touched.")
+
     def run(self, keys: Iterable[int]) -> None:
         """Test these rows (again). The same path for Enter, Re-run, F5, the demo and the self-test."""
         jobs = self.model.start_run(keys)
@@ -299,10 +378,42 @@ class MainWindow(QMainWindow):
 
     def _on_updates(self, updates: Updates) -> None:
         self.model.apply(updates)
+        self._remember(updates)
         shown = self.details.row
         if shown is not None and any(key == shown.key for key, _ in updates):
             self.details.refresh()
         self._update_progress()
+
+    def _remember(self, updates: Updates) -> None:
+        """Record finished (not cancelled) results in the history; the file is written later, off this thread."""
+        recorded = False
+        for (key, run_id), (diagnosis, final) in updates.items():
+            if not final or diagnosis.cancelled:
+                continue
+            row = self.model.row(key)
+            if row is None or row.run_id != run_id or row.diagnosis is not diagnosis:
+                continue  # stale: the model dropped it
+            self.history.record_result(diagnosis_to_dict(diagnosis))
+            recorded = True
+        if recorded:
+            self.list_panel.history_changed()
+            if self.persist:
+                self._history_dirty = True
+                if not self._history_timer.isActive():
+                    self._history_timer.start()
+
+    def save_history(self, wait: bool = False) -> None:
+        """Write the history if it changed: serialised here (it is not thread-safe), written by one worker
+        thread in order, so the window never waits on the disk. ``wait``: finish writing before returning."""
+        if self._history_dirty:
+            self._history_dirty = False
+            data = self.history.to_json().encode("utf-8")
+            if self._history_writer is None:
+                self._history_writer = ThreadPoolExecutor(1, thread_name_prefix="testconnection-history")
+            self._history_writer.submit(_write_quietly, history_path(), data)
+        if wait and self._history_writer is not None:
+            self._history_writer.shutdown(wait=True)
+            self._history_writer = None
 
     def _update_progress(self) -> None:
         progress = self.model.progress()
@@ -371,6 +482,12 @@ class MainWindow(QMainWindow):
         splitter = settings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        list_splitter = settings.value("window/list_splitter")
+        if list_splitter is not None:
+            self.list_splitter.restoreState(list_splitter)
+        tree_header = settings.value("window/list_columns")
+        if tree_header is not None:
+            self.list_panel.tree.header().restoreState(tree_header)
         header = settings.value("window/columns")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
@@ -379,6 +496,8 @@ class MainWindow(QMainWindow):
         settings = ui_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("window/list_splitter", self.list_splitter.saveState())
+        settings.setValue("window/list_columns", self.list_panel.tree.header().saveState())
         settings.setValue("window/columns", self.table.horizontalHeader().saveState())
         settings.sync()
 
@@ -386,11 +505,34 @@ class MainWindow(QMainWindow):
         # Cancel first: the operations' threads are daemons and abandoned probes never call back, so this returns
         # promptly and nothing reaches the model afterwards.
         self.runner.shutdown()
+        self._history_timer.stop()
+        self.save_history(wait=True)
         try:
             self._save_state()
         except Exception:  # a read-only settings file must not keep the window open
             log.exception("could not save the window state")
         super().closeEvent(event)
+
+    # --- which list file ----------------------------------------------------------------------------------
+
+    def _current_list_path(self) -> Path:
+        """The list opened last (if it still exists), else the default list."""
+        remembered = ui_settings().value(CURRENT_LIST_KEY)
+        if remembered and Path(str(remembered)).is_file():
+            return Path(str(remembered))
+        return default_list_path()
+
+    def _with_list_path(self, action: Callable[[], Any]) -> Callable[[], None]:
+        """Run a panel file action, then remember which file the list lives in for the next start."""
+
+        def run() -> None:
+            action()
+            if self.persist and self.list_panel.path is not None and self.list_panel.autosave:
+                settings = ui_settings()
+                settings.setValue(CURRENT_LIST_KEY, str(self.list_panel.path))
+                settings.sync()
+
+        return run
 
     def _about(self) -> None:
         from core import __version__
@@ -398,3 +540,10 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About TestConnection",
                           f"<b>TestConnection {__version__}</b><p>Tells a helpdesk, stage by stage, why a Windows "
                           "machine cannot be managed over WinRM / WS-Management.</p>")
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    try:
+        atomic_write_bytes(path, data)
+    except OSError:  # history is a convenience: a full disk must not break anything else
+        log.exception("could not save the history to %s", path)
