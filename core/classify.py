@@ -194,6 +194,10 @@ def classify_exception(exc: BaseException, stage: str, ctx: Context) -> Failure:
             return not_http(stage, str(cause))
         if isinstance(cause, http.client.RemoteDisconnected):
             return reset(stage, ctx)
+        if isinstance(cause, MemoryError) and stage in ("wsman", "auth"):
+            # http.client allocates a declared Content-Length or chunk size up front: an absurd one is an oversized
+            # answer, whatever arrived after it.
+            return oversized(stage)
         # http.client turns a garbage chunk size or length into ValueError/OverflowError while reading.
         if isinstance(cause, http.client.HTTPException | OverflowError | ValueError) and stage in ("wsman", "auth"):
             return _failure(
