@@ -135,7 +135,10 @@ class Diagnosis:
 
 
 def pending_stages() -> tuple[StageReport, ...]:
-    return tuple(StageReport(name, StageStatus.NOT_RUN) for name in STAGES)
+    return _PENDING  # reports are frozen, so every test can share one tuple instead of building five
+
+
+_PENDING = tuple(StageReport(name, StageStatus.NOT_RUN) for name in STAGES)
 
 
 def with_stage(stages: tuple[StageReport, ...], report: StageReport) -> tuple[StageReport, ...]:

@@ -57,19 +57,28 @@ class Operation:
         self._endpoint: Endpoint | None = None
         self._notes_sent = 0
         self._diagnosis = Diagnosis(target=session.destination, endpoint="", stages=pending_stages())
-        self._thread = threading.Thread(target=self._run, name=f"test {session.destination}", daemon=True)
-        self._thread.start()
+        self._claimed = False  # whether some thread has taken on running the test
+        self._parsed: Endpoint | TargetError | None = None
+        if self.callbacks != _NO_CALLBACKS:
+            self._start_worker()
+        # Without any callback the caller pulls the result: get_instance() runs the test on the caller's own thread
+        # (starting and joining a thread would cost a synchronous caller ~0.25 ms per test); wait(), done or
+        # diagnosis, which watch a running test, start the worker instead.
 
     # --- the MI surface ---------------------------------------------------------------------------------------
 
     @property
     def diagnosis(self) -> Diagnosis:
         """The stages so far, or the whole story once the final result is in."""
+        self._start_worker()
         with self._lock:
+            if self._final is None and self._probe is not None:
+                return self._probe.diagnosis(None)  # built when asked, not at every stage
             return self._diagnosis
 
     @property
     def done(self) -> bool:
+        self._start_worker()
         return self._done.is_set()
 
     def get_instance(self, timeout: float | None = None) -> InstanceResult:
@@ -78,6 +87,10 @@ class Operation:
             return _error_result(
                 MIResult.INVALID_PARAMETER, "get_instance() cannot be used with an instance_result callback"
             )
+        if timeout is None and self._inline_safe() and self._claim():
+            self._run()
+        else:
+            self._start_worker()
         if not self._done.wait(timeout):
             return _error_result(MIResult.FAILED, f"no result within {timeout} s; the operation is still running")
         with self._lock:
@@ -91,6 +104,7 @@ class Operation:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the final result without taking it (for asynchronous callers)."""
+        self._start_worker()
         return self._done.wait(timeout)
 
     def cancel(self, reason: CancellationReason = CancellationReason.NONE) -> None:
@@ -112,6 +126,41 @@ class Operation:
 
     # --- the worker -------------------------------------------------------------------------------------------
 
+    def _claim(self) -> bool:
+        """Take on running the test, once; False if another thread has, or if it already ended (cancelled)."""
+        with self._lock:
+            if self._claimed or self._final is not None:
+                return False
+            self._claimed = True
+            return True
+
+    def _start_worker(self) -> None:
+        if self._claimed or not self._claim():
+            return
+        threading.Thread(target=self._run, name=f"test {self.session.destination}", daemon=True).start()
+
+    def _inline_safe(self) -> bool:
+        """Whether the caller's thread can run the test and still be released at once by cancel() or the deadline.
+
+        Every socket wait is interrupted by shutting the socket down, but a DNS lookup cannot be: a named host is
+        resolved on the worker, which cancel() abandons. An address literal needs no lookup, and bad input ends at
+        once.
+        """
+        target = self._target()
+        return not isinstance(target, Endpoint) or target.is_ip
+
+    def _target(self) -> Endpoint | TargetError:
+        """The parsed destination, or why it is bad input (parsed once: get_instance() looks at it first)."""
+        if self._parsed is None:
+            options = self.session.options
+            try:
+                self._parsed = parse_target(
+                    self.session.destination, options.transport, options.port, options.url_prefix
+                )
+            except TargetError as exc:
+                self._parsed = exc
+        return self._parsed
+
     def _run(self) -> None:
         options = self.session.options
         if self.flags != 0:
@@ -126,19 +175,18 @@ class Operation:
         if problem is not None:
             self._finish_with(problem)
             return
-        try:
-            endpoint = parse_target(self.session.destination, options.transport, options.port, options.url_prefix)
-        except TargetError as exc:
-            self._finish_with(classify.invalid_input(exc.field, exc.message))
+        endpoint = self._target()
+        if isinstance(endpoint, TargetError):
+            self._finish_with(classify.invalid_input(endpoint.field, endpoint.message))
             return
         deadline = Deadline(options.timeout)
-        probe = Probe(endpoint, options, self._interrupter, deadline, self._on_stage)
+        self._started_at = time.time()
+        probe = Probe(endpoint, options, self._interrupter, deadline, self._on_stage, started_at=self._started_at)
         with self._lock:
             if self._final is not None:  # cancelled before it began
                 return
             self._endpoint = endpoint
             self._probe = probe
-            self._diagnosis = probe.diagnosis(None)
             self._timer = timers.call_at(deadline.at, lambda: self._stop(StopReason.DEADLINE))
         try:
             diagnosis = probe.run()
@@ -147,10 +195,12 @@ class Operation:
         self._finish(diagnosis)
 
     def _on_stage(self, stages: tuple[StageReport, ...], running: str | None) -> None:
+        self._stage_started = time.perf_counter()
+        if self.callbacks.write_progress is None and self.callbacks.write_message is None:
+            return  # nobody listens: the diagnosis is built when asked for
         with self._lock:
             if self._final is not None or self._probe is None:
                 return  # an abandoned probe: its news arrives too late
-            self._stage_started = time.perf_counter()
             self._diagnosis = self._probe.diagnosis(None)
             progress = self.callbacks.write_progress
             if progress is not None:
@@ -248,6 +298,9 @@ class Operation:
                     )
             finally:
                 self._done.set()
+
+
+_NO_CALLBACKS = OperationCallbacks()
 
 
 def _error_result(code: MIResult, message: str) -> InstanceResult:

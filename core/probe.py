@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 USER_AGENT = "TestConnection/0.1"
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+_HEADERS = {"Content-Type": SOAP_CONTENT_TYPE, "User-Agent": USER_AGENT}
 NOTE_CA_NOT_VERIFIED = "certificate not verified (CA check off)"
 NOTE_CN_NOT_VERIFIED = "certificate name not checked (CN check off)"
 
@@ -118,6 +119,7 @@ class Probe:
     notes: tuple[str, ...] = ()
     running: str | None = None
     addresses: list[Address] = field(default_factory=list)
+    started_at: float = 0.0  # time.time() when the test started, for the diagnosis
     _started: float = 0.0
     _channel: Channel | None = None
     _socket: socket.socket | None = None
@@ -167,6 +169,7 @@ class Probe:
             offered_schemes=self.offered,
             notes=self.notes,
             elapsed_ms=_ms_since(self._started),
+            started_at=self.started_at,
             running_stage=self.running,
         )
 
@@ -261,11 +264,19 @@ class Probe:
     def _post(self, sock: socket.socket, body: bytes, extra: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
         """POST ``body`` on ``sock`` and read the whole answer; keep the connection for reuse if it stays open."""
         assert self._channel is not None
-        conn = http.client.HTTPConnection(self.endpoint.host, self.endpoint.port, timeout=self.deadline.remaining())
-        conn.sock = BoundedSocket(sock, self.interrupter)
-        headers = {"Content-Type": SOAP_CONTENT_TYPE, "User-Agent": USER_AGENT, **extra}
-        conn.request("POST", f"/{self.endpoint.url_prefix}", body=body, headers=headers)
-        response = conn.getresponse()
+        host = f"[{self.endpoint.host}]" if ":" in self.endpoint.host else self.endpoint.host
+        lines = [
+            f"POST /{self.endpoint.url_prefix} HTTP/1.1",
+            f"Host: {host}" if self.endpoint.port == 80 else f"Host: {host}:{self.endpoint.port}",
+            "Accept-Encoding: identity",
+            *(f"{name}: {value}" for name, value in {**_HEADERS, **extra}.items()),
+            f"Content-Length: {len(body)}",
+        ]
+        # The head as http.client writes it, but sent with the body in one write: http.client sends them apart, and
+        # the server then wakes up twice per request.
+        sock.sendall("\r\n".join(lines).encode("ascii") + b"\r\n\r\n" + body)
+        response = http.client.HTTPResponse(BoundedSocket(sock, self.interrupter), method="POST")  # type: ignore[arg-type]
+        response.begin()
         answer = response.read()
         if response.will_close:
             self.interrupter.forget(sock)

@@ -111,12 +111,16 @@ class _Timers:
     def call_at(self, when: float, callback: Callable[[], None]) -> int:
         with self._cond:
             timer_id = next(self._ids)
+            # Wake the timer thread only when this deadline comes before the one it sleeps until: with one timeout
+            # for every test it hardly ever does, and a wake-up per test would cost a thread switch per test.
+            sooner = not self._heap or when < self._heap[0][0]
             heapq.heappush(self._heap, (when, timer_id, callback))
             self._live.add(timer_id)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="testconnection-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif sooner:
+                self._cond.notify()
             return timer_id
 
     def cancel(self, timer_id: int) -> None:
@@ -145,6 +149,13 @@ Address = tuple[int, tuple[Any, ...]]  # (family, sockaddr) as getaddrinfo gives
 
 
 def resolve(host: str, port: int) -> list[Address]:
+    if "%" not in host:  # an address literal needs no lookup (a scoped IPv6 one needs getaddrinfo for its scope id)
+        with contextlib.suppress(OSError):
+            socket.inet_pton(socket.AF_INET, host)
+            return [(socket.AF_INET, (host, port))]
+        with contextlib.suppress(OSError):
+            socket.inet_pton(socket.AF_INET6, host)
+            return [(socket.AF_INET6, (host, port, 0, 0))]
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     seen: list[Address] = []
     for family, _, _, _, sockaddr in infos:
