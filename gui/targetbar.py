@@ -7,14 +7,29 @@ import re
 
 from core import AuthType, DestinationOptions, TargetError, UserCredentials, parse_target
 from core.credentials import CredentialError, CredentialStore
-from gui.qt import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget, Signal
+from gui.credentialdialog import CredentialDialog, split_user
+from gui.qt import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTimer,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
 from gui.results_model import TestSpec
 from gui.settings import AUTH_LABELS, TRANSPORTS, Preferences
 
 NO_CREDENTIAL = ""
 ENTER_CREDENTIAL = "\x00enter"  # cannot clash with a saved name: those may not contain control characters
+MANAGE_CREDENTIALS = "\x00manage"
 FIELD_NAMES = {"host": "Host", "port": "Port", "transport": "Transport", "url_prefix": "URL path",
-               "credential": "Credential", "user": "User", "password": "Password"}
+               "credential": "Credential", "user": "User", "password": "Password", "name": "Credential name"}
 # Several targets may be typed at once; no TARGET form contains a comma, a semicolon or a space.
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -29,6 +44,7 @@ class InputError(ValueError):
 class TargetBar(QWidget):
     test_requested = Signal()
     cancel_requested = Signal()
+    credentials_changed = Signal()  # saved credentials were added, replaced or deleted
 
     def __init__(self, credentials: CredentialStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +75,12 @@ class TargetBar(QWidget):
         self.password.setPlaceholderText("password")
         self.password.setAccessibleName("Password")
         self.password.setToolTip("Kept in memory for this session only; never saved, logged or copied")
+        self.save_credential_button = QToolButton(self)
+        self.save_credential_button.setText("Save as…")
+        self.save_credential_button.setAccessibleName("Save credential as")
+        where = "in the system keyring" if credentials.persistent else "for this session (no system keyring)"
+        self.save_credential_button.setToolTip(f"Save this user and password under a name {where}, "
+                                               "so it can be picked from the list next time")
         self.test_button = QPushButton("&Test", self)
         self.test_button.setToolTip("Test the target(s) (Enter)")
         self.test_button.setDefault(True)
@@ -77,7 +99,7 @@ class TargetBar(QWidget):
         row.addWidget(host_label)
         row.addWidget(self.host, 3)
         for widget in (self.transport, self.auth, self.credential, self.user, self.password,
-                       self.test_button, self.cancel_button):
+                       self.save_credential_button, self.test_button, self.cancel_button):
             row.addWidget(widget, 1 if widget in (self.user, self.password) else 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -85,7 +107,7 @@ class TargetBar(QWidget):
         layout.addWidget(self.message)
         # Tab goes left to right, as the eye does.
         order = [self.host, self.transport, self.auth, self.credential, self.user, self.password,
-                 self.test_button, self.cancel_button]
+                 self.save_credential_button, self.test_button, self.cancel_button]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
@@ -95,15 +117,18 @@ class TargetBar(QWidget):
         self.test_button.clicked.connect(self.test_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.credential.currentIndexChanged.connect(self._credential_changed)
+        self.save_credential_button.clicked.connect(lambda: self.save_typed_credential())
         self.host.textEdited.connect(lambda _: self.clear_message())
+        self._choice: object = ENTER_CREDENTIAL  # the last real choice, kept across reloads and "Manage…"
         self.reload_credentials()
 
     def apply_preferences(self, preferences: Preferences) -> None:
         self.transport.setCurrentText(preferences.transport)
         self.auth.setCurrentIndex(max(0, self.auth.findData(preferences.auth)))
 
-    def reload_credentials(self) -> None:
-        current = self.credential.currentData()
+    def reload_credentials(self, select: str | None = None) -> None:
+        """Re-read the saved names; keep the current choice (or pick ``select``) when it still exists."""
+        current = select if select is not None else self._choice
         self.credential.blockSignals(True)
         self.credential.clear()
         self.credential.addItem("No credential", NO_CREDENTIAL)
@@ -115,15 +140,82 @@ class TargetBar(QWidget):
             self.credential.setToolTip(str(exc))
         for name in names:
             self.credential.addItem(name, name)
-        index = self.credential.findData(current) if current is not None else -1
+        self.credential.addItem("Manage credentials…", MANAGE_CREDENTIALS)
+        index = self.credential.findData(current)
         self.credential.setCurrentIndex(index if index >= 0 else 1)
         self.credential.blockSignals(False)
         self._credential_changed()
 
     def _credential_changed(self) -> None:
-        typed = self.credential.currentData() == ENTER_CREDENTIAL
+        choice = self.credential.currentData()
+        if choice == MANAGE_CREDENTIALS:
+            # Not a choice: go back to the previous one and open the dialog once the combo's popup has closed.
+            self.credential.blockSignals(True)
+            previous = self.credential.findData(self._choice)
+            self.credential.setCurrentIndex(previous if previous >= 0 else 1)
+            self.credential.blockSignals(False)
+            QTimer.singleShot(0, self.manage_credentials)
+            return
+        self._choice = choice
+        typed = choice == ENTER_CREDENTIAL
         self.user.setVisible(typed)
         self.password.setVisible(typed)
+        self.save_credential_button.setVisible(typed)
+
+    def manage_credentials(self) -> None:
+        """Open the Credentials dialog; afterwards the list is re-read, keeping the choice if it still exists."""
+        dialog = CredentialDialog(self._store, self)
+        changed: list[bool] = []
+        dialog.changed.connect(lambda: changed.append(True))
+        dialog.exec()
+        dialog.deleteLater()
+        self.reload_credentials()
+        if changed:
+            self.credentials_changed.emit()
+
+    def save_typed_credential(self, name: str | None = None) -> str | None:
+        """Save the typed user and password under a name (asked for when not given) and select it.
+
+        Returns the saved name, or None when the user cancelled or something was wrong (then said in the bar).
+        """
+        user = self.user.text().strip()
+        if not split_user(user)[0]:
+            self.show_error(InputError("user", "enter the user to save, as DOMAIN\\user or user@realm"))
+            return None
+        if not self.password.text():
+            self.show_error(InputError("password", "enter the password to save"))
+            return None
+        if name is None:
+            text, ok = QInputDialog.getText(self, "Save credential", f"Save {user} under the name:", text=user)
+            if not ok:
+                return None
+            name = text
+        name = name.strip()
+        try:
+            exists = name in self._store.names()
+        except CredentialError as exc:
+            self.show_error(InputError("credential", str(exc)))
+            return None
+        if exists and QMessageBox.question(
+            self, "Replace credential", f"A credential called “{name}” exists already. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        ) != QMessageBox.StandardButton.Yes:  # fmt: skip
+            return None
+        username, domain = split_user(user)
+        try:
+            self._store.save(name, username, self.password.text(), domain)
+        except ValueError as exc:
+            self.show_error(InputError("name", str(exc)))
+            return None
+        except CredentialError as exc:
+            self.show_error(InputError("credential", str(exc)))
+            return None
+        self.clear_message()
+        # The keyring holds it now: the typed copy is not needed any more.
+        self.password.clear()
+        self.reload_credentials(select=name)
+        self.credentials_changed.emit()
+        return name
 
     # --- input → specs ----------------------------------------------------------------------------------------
 
@@ -131,7 +223,7 @@ class TargetBar(QWidget):
         self.message.setText(f"⚠ {FIELD_NAMES.get(error.field, error.field)}: {error.message}")
         self.message.show()
         field = {"credential": self.credential, "user": self.user, "password": self.password,
-                 "transport": self.transport}.get(error.field, self.host)
+                 "transport": self.transport, "name": self.save_credential_button}.get(error.field, self.host)
         field.setFocus()
 
     def clear_message(self) -> None:
@@ -179,8 +271,8 @@ class TargetBar(QWidget):
             user = self.user.text().strip()
             if not user:
                 raise InputError("user", "enter the user name to authenticate as")
-            domain, _, name = user.rpartition("\\")
-            return UserCredentials(name, self.password.text(), domain=domain or None)
+            name, domain = split_user(user)
+            return UserCredentials(name, self.password.text(), domain=domain)
         try:
             stored = self._store.get(str(choice))
         except CredentialError as exc:
