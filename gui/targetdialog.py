@@ -89,6 +89,7 @@ class TargetDialog(QDialog):
         self._chain = chain  # the folders whose defaults apply (for a folder: the ones above it)
         self.result_target: Target | None = None
         self.result_folder: Folder | None = None
+        self.setMinimumWidth(460)  # room for "inherit (…, from folder '…')"
         is_folder = folder is not None
         values: Settings | Target = folder.defaults if folder is not None else (target or Target(host="x"))
         if is_folder:
@@ -133,6 +134,9 @@ class TargetDialog(QDialog):
         form.addRow("Na&me check:", self.cn_check)
         if not is_folder:
             form.addRow("N&otes:", self.notes)
+        else:  # not in the form: keep them from showing up loose in the corner
+            self.host.hide()
+            self.notes.hide()
         self.name.setPlaceholderText("folder name" if is_folder else "display name (optional)")
         for widget, accessible in ((self.name, "Name"), (self.host, "Host"), (self.port, "Port"),
                                    (self.transport, "Transport"), (self.auth, "Authentication"),

@@ -92,7 +92,11 @@ def in_dialog(qtbot: Any, action: Callable[[], Any], fill: Callable[[Any], None]
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, TargetDialog):
             seen.append(dialog)
-            fill(dialog)
+            try:
+                fill(dialog)
+            finally:  # a failed check in fill must not leave the test waiting on an open dialog
+                if dialog.isVisible():
+                    dialog.reject()
         else:
             QTimer.singleShot(10, handle)
 
@@ -210,17 +214,44 @@ def test_the_dialog_shows_what_a_target_inherits_and_from_which_folder(qtbot: An
     assert texts["port"] == "inherit (the transport's default port)"
 
 
+def test_folder_defaults_dialog_changes_what_the_folders_targets_get(qtbot: Any, window: Any) -> None:
+    panel = window.list_panel
+    lst, folder = panel.target_list.add_folder(panel.target_list.root.id, "Servers")
+    target = Target(host="srv01")
+    panel.commit(lst.add_target(folder.id, target), select=[folder.id])
+
+    def fill(dialog: Any) -> None:
+        assert not dialog.host.isVisibleTo(dialog)  # a folder has no host
+        dialog.name.setText("Secure servers")
+        dialog.transport.setCurrentIndex(dialog.transport.findData("https"))
+        dialog.cn_check.setCurrentIndex(dialog.cn_check.findData(False))
+        dialog.accept()
+
+    in_dialog(qtbot, panel.act_defaults.trigger, fill)
+    saved = on_disk()
+    assert saved.find_folder(folder.id) == Folder("Secure servers", Settings(transport="https", cn_check=False),
+                                                  targets=(target,), id=folder.id)
+    effective = saved.effective(target.id)
+    assert (effective.endpoint().url, effective.cn_check) == ("https://srv01:5986/wsman", False)
+
+
 def test_rename_duplicate_and_delete_are_on_disk(qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gui.qt import QMessageBox, Qt
+    from gui.qt import QLineEdit, QMessageBox, Qt
 
     panel = window.list_panel
     folder = panel.new_folder("Servers")
     assert folder is not None
     target = Target(host="srv01")
     panel.commit(panel.target_list.add_target(folder.id, target), select=[target.id])
-    # Inline rename: what the F2 editor writes into the model.
-    panel.model.setData(panel.model.index_of(target.id), "Print server", Qt.ItemDataRole.EditRole)
+    # F2 edits the name in place; Enter saves it.
+    panel.tree.setFocus()
+    qtbot.keyClick(panel.tree, Qt.Key.Key_F2)
+    editor = panel.tree.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.text() == ""  # no name yet: the host is only shown
+    qtbot.keyClicks(editor, "Print server")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: on_disk().find_target(target.id).name == "Print server")  # type: ignore[union-attr]
+    assert panel.model.data(panel.model.index_of(target.id)) == "Print server"
 
     panel.act_duplicate.trigger()
     names = sorted(t.name for t in folder_named(on_disk(), "Servers").targets)
