@@ -142,7 +142,10 @@ _PENDING = tuple(StageReport(name, StageStatus.NOT_RUN) for name in STAGES)
 
 
 def with_stage(stages: tuple[StageReport, ...], report: StageReport) -> tuple[StageReport, ...]:
-    return tuple(report if s.name == report.name else s for s in stages)
+    for index, stage in enumerate(stages):
+        if stage.name == report.name:
+            return (*stages[:index], report, *stages[index + 1 :])
+    return stages
 
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 A stage either returns (its report is ``ok`` or ``skipped``) or raises :class:`StageFailed` with a classified
 :class:`Failure`; any other exception is classified by :mod:`core.classify` against the stage in flight. The probe
-runs on a worker thread; :mod:`core.operation` owns threads, deadlines and callbacks.
+runs on a worker thread or, for a synchronous caller, on the caller's; :mod:`core.operation` owns threads,
+deadlines and callbacks.
 """
 
 from __future__ import annotations
@@ -57,12 +58,11 @@ _HEADERS = {"Content-Type": SOAP_CONTENT_TYPE, "User-Agent": USER_AGENT}
 NOTE_CA_NOT_VERIFIED = "certificate not verified (CA check off)"
 NOTE_CN_NOT_VERIFIED = "certificate name not checked (CN check off)"
 
-# pywinrm's names for our authentication types. Negotiate goes through requests_ntlm, which answers a
-# listener's Negotiate challenge with NTLM (no Kerberos ticket without a domain-joined client).
+# pywinrm's names for the authentication types it carries. NTLM and Negotiate do not go through pywinrm but
+# through Probe._ntlm, which answers a listener's Negotiate challenge with NTLM (no Kerberos ticket without a
+# domain-joined client).
 _PYWINRM_TRANSPORT = {
     AuthType.BASIC: "basic",
-    AuthType.NTLM: "ntlm",
-    AuthType.NEGOTIATE: "ntlm",
     AuthType.KERBEROS: "kerberos",
     AuthType.CREDSSP: "credssp",
     AuthType.CERTIFICATE: "certificate",
@@ -240,9 +240,7 @@ class Probe:
 
     def _wsman(self) -> str:
         assert self._channel is not None and self._socket is not None
-        ctx = self.context()
         response, body = self._post_identify(self._socket, {"WSMANIDENTIFY": "unauthenticated"})
-        headers = {k: v for k, v in response.getheaders()}
         if response.status == 401:
             self.offered = tuple(response.headers.get_all("WWW-Authenticate") or ())
             if not self.offered:
@@ -253,7 +251,8 @@ class Probe:
             if fault is not None:
                 raise StageFailed(classify.classify_fault("wsman", fault))
         if response.status != 200:
-            raise StageFailed(classify.classify_http("wsman", response.status, headers, ctx))
+            headers = dict(response.getheaders())
+            raise StageFailed(classify.classify_http("wsman", response.status, headers, self.context()))
         self.identify = parse_identify_response(body)
         return "; ".join(filter(None, [self.identify.product_vendor, self.identify.product_version]))
 
@@ -402,8 +401,7 @@ class Probe:
         fault = parse_fault(body) if response.status == 500 else None
         if fault is not None:
             raise StageFailed(classify.classify_fault("auth", fault))
-        headers = {k: v for k, v in response.getheaders()}
-        raise StageFailed(classify.classify_http("auth", response.status, headers, self.context()))
+        raise StageFailed(classify.classify_http("auth", response.status, dict(response.getheaders()), self.context()))
 
     def _pywinrm_transport(self, auth: AuthType) -> Transport:
         assert self._channel is not None
