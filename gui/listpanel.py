@@ -449,10 +449,10 @@ class ListPanel(QWidget):
             self.tree.addAction(action)
 
         test_row = QHBoxLayout()
-        self.test_selected_button = self._button("Test &selected", self.act_test_selected)
+        # Alt+E / Alt+O / Alt+S: letters no other control of the window uses.
+        self.test_selected_button = self._button("Test sel&ected", self.act_test_selected)
         self.test_folder_button = self._button("Test f&older", self.act_test_folder)
         self.test_list_button = self._button("Test li&st", self.act_test_list)
-        self.test_selected_button.setText("Test sel&ected")
         for button in (self.test_selected_button, self.test_folder_button, self.test_list_button):
             test_row.addWidget(button)
         tools = QToolBar("List", self)

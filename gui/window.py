@@ -527,6 +527,8 @@ class MainWindow(QMainWindow):
 
         def run() -> None:
             action()
+            if self.list_panel.path is not None:  # a list from a file: the demo's credentials and CA are not for it
+                self._list_credentials, self._list_ca_file = {}, None
             if self.persist and self.list_panel.path is not None and self.list_panel.autosave:
                 settings = ui_settings()
                 settings.setValue(CURRENT_LIST_KEY, str(self.list_panel.path))
