@@ -164,6 +164,10 @@ class ListModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(node.row, column, node.serial)
 
+    def is_target(self, item_id: str) -> bool:
+        node = self._nodes.get(item_id)
+        return node is not None and node.target is not None
+
     def target_ids_below(self, folder_id: str) -> list[str]:
         """Every target in the folder and its subfolders, in tree order."""
         out: list[str] = []
@@ -666,8 +670,7 @@ class ListPanel(QWidget):
     def selected_targets(self) -> list[ResolvedTarget]:
         ids: list[str] = []
         for item_id in self.selected_ids():
-            node = self.model._nodes.get(item_id)
-            if node is not None and node.target is not None:
+            if self.model.is_target(item_id):
                 ids.append(item_id)
             else:
                 ids.extend(self.model.target_ids_below(item_id))

@@ -637,3 +637,33 @@ def test_the_keyring_is_asked_once_per_credential_name_not_once_per_target() -> 
     specs, problems = specs_for(lst.resolved(), Preferences(), lookup)
     assert (len(specs), len(problems)) == (100, 100)
     assert sorted(asked) == ["gone", "ops"]
+
+
+def test_new_list_starts_an_empty_list_in_the_chosen_file(qtbot: Any, window: Any, gui_home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from gui.qt import QFileDialog
+
+    window.list_panel.new_folder("In the default list")
+    fresh = gui_home / "lists" / "night shift.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(fresh), "")))
+    new_action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&New list…")
+    new_action.trigger()
+    assert window.list_panel.path == fresh
+    assert load_list(fresh).root.folders == () and load_list(fresh).name == "night shift"
+    window.list_panel.new_folder("Night")
+    assert [f.name for f in load_list(fresh).root.folders] == ["Night"]
+    assert [f.name for f in on_disk().root.folders] == ["In the default list"]  # the old list is kept as it was
+
+
+def test_import_of_a_text_file_takes_one_host_per_line(qtbot: Any, window: Any, gui_home: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from gui.qt import QApplication, QFileDialog
+
+    gui_home.mkdir(parents=True, exist_ok=True)
+    hosts = gui_home / "hosts.txt"
+    hosts.write_text("# branch office\nsrv01\n\nhttps://srv02:5986/wsman\nsrv03:0\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(hosts), "")))
+    window.list_panel.import_targets()
+    QApplication.activeModalWidget().close()
+    assert window.list_panel.last_report.startswith("Imported 2 targets from hosts.txt; 1 row skipped:\nline 5, port:")
+    assert [t.host for t in on_disk().targets()] == ["srv01", "https://srv02:5986/wsman"]
