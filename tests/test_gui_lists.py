@@ -667,3 +667,18 @@ def test_import_of_a_text_file_takes_one_host_per_line(qtbot: Any, window: Any, 
     QApplication.activeModalWidget().close()
     assert window.list_panel.last_report.startswith("Imported 2 targets from hosts.txt; 1 row skipped:\nline 5, port:")
     assert [t.host for t in on_disk().targets()] == ["srv01", "https://srv02:5986/wsman"]
+
+
+def test_history_is_written_a_while_after_results_arrive_without_closing(qtbot: Any, window: Any, lab: Lab,
+                                                                         gui_home: Path) -> None:
+    lst, targets = _lab_list(lab)
+    window.list_panel.commit(lst)
+    window._history_timer.setInterval(200)  # the debounce, shortened for the test
+    select_ids(window, targets["omi"].id)
+    window.list_panel.test_selected()
+    wait_idle(qtbot, window)
+    assert not (gui_home / "history.json").exists()
+    qtbot.waitUntil(lambda: (gui_home / "history.json").exists(), timeout=3000)
+    saved = json.loads((gui_home / "history.json").read_text())
+    assert list(saved["entries"]) == [lab.url("omi")]
+    assert saved["entries"][lab.url("omi")][0]["ok"] is True
