@@ -31,7 +31,7 @@ from core.mi import (
 )
 from core.probe import Probe, check_options
 from core.target import Endpoint, TargetError, parse_target
-from core.wire import Deadline, Interrupter, StopReason, timers
+from core.wire import Deadline, Interrupter, StopReason, literal_family, timers
 
 PROGRESS_ACTIVITY = "Test connection"
 
@@ -160,7 +160,7 @@ class Operation:
         once.
         """
         target = self._target()
-        return not isinstance(target, Endpoint) or target.is_ip
+        return not isinstance(target, Endpoint) or literal_family(target.host) is not None
 
     def _target(self) -> Endpoint | TargetError:
         """The parsed destination, or why it is bad input (parsed once: get_instance() looks at it first)."""

@@ -130,12 +130,15 @@ class _Timers:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(timeout)
+                while True:
+                    # Drop cancelled deadlines first, so the thread sleeps until the next live one instead of
+                    # waking for every test that has long finished (nearly all of them do, well before their timeout).
+                    while self._heap and self._heap[0][1] not in self._live:
+                        heapq.heappop(self._heap)
+                    if self._heap and self._heap[0][0] <= time.monotonic():
+                        break
+                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
                 _, timer_id, callback = heapq.heappop(self._heap)
-                if timer_id not in self._live:
-                    continue
                 self._live.discard(timer_id)
             callback()
 
@@ -148,14 +151,22 @@ timers = _Timers()
 Address = tuple[int, tuple[Any, ...]]  # (family, sockaddr) as getaddrinfo gives them
 
 
+def literal_family(host: str) -> int | None:
+    """The address family of an address literal, which needs no DNS lookup; None for a name (or a scoped IPv6
+    literal, whose scope id getaddrinfo has to work out)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError, ValueError):
+            socket.inet_pton(family, host)
+            return family
+    return None
+
+
 def resolve(host: str, port: int) -> list[Address]:
-    if "%" not in host:  # an address literal needs no lookup (a scoped IPv6 one needs getaddrinfo for its scope id)
-        with contextlib.suppress(OSError):
-            socket.inet_pton(socket.AF_INET, host)
-            return [(socket.AF_INET, (host, port))]
-        with contextlib.suppress(OSError):
-            socket.inet_pton(socket.AF_INET6, host)
-            return [(socket.AF_INET6, (host, port, 0, 0))]
+    family = literal_family(host)
+    if family == socket.AF_INET:
+        return [(family, (host, port))]
+    if family == socket.AF_INET6:
+        return [(family, (host, port, 0, 0))]
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     seen: list[Address] = []
     for family, _, _, _, sockaddr in infos:
