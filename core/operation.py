@@ -57,7 +57,6 @@ class Operation:
         self._interrupter = Interrupter()
         self._timer: int | None = None
         self._probe: Probe | None = None
-        self._stage_started = time.perf_counter()
         self._started_at = time.time()
         self._endpoint: Endpoint | None = None
         self._notes_sent = 0
@@ -194,7 +193,10 @@ class Operation:
             return
         deadline = Deadline(options.timeout)
         self._started_at = time.time()
-        probe = Probe(endpoint, options, self._interrupter, deadline, self._on_stage, started_at=self._started_at)
+        # Without progress or message callbacks nobody follows the stages: the diagnosis is built when asked for.
+        listens = self.callbacks.write_progress is not None or self.callbacks.write_message is not None
+        listener = self._on_stage if listens else None
+        probe = Probe(endpoint, options, self._interrupter, deadline, listener, started_at=self._started_at)
         with self._lock:
             if self._final is not None:  # cancelled before it began
                 return
@@ -208,9 +210,6 @@ class Operation:
         self._finish(diagnosis)
 
     def _on_stage(self, stages: tuple[StageReport, ...], running: str | None) -> None:
-        self._stage_started = time.perf_counter()
-        if self.callbacks.write_progress is None and self.callbacks.write_message is None:
-            return  # nobody listens: the diagnosis is built when asked for
         with self._lock:
             if self._final is not None or self._probe is None:
                 return  # an abandoned probe: its news arrives too late
@@ -255,7 +254,7 @@ class Operation:
             else:
                 failure = classify.cancelled(stage)
                 status = StageStatus.CANCELLED
-            elapsed = round((time.perf_counter() - self._stage_started) * 1000, 1)
+            elapsed = round((time.perf_counter() - probe.stage_started) * 1000, 1)
             report = StageReport(stage, status, elapsed, failure.detail)
             self._finish(
                 replace(

@@ -112,7 +112,7 @@ class Probe:
     options: DestinationOptions
     interrupter: Interrupter
     deadline: Deadline
-    listener: StageListener
+    listener: StageListener | None  # None: nobody follows the stages as they go
     stages: tuple[StageReport, ...] = field(default_factory=pending_stages)
     identify: IdentifyInfo | None = None
     offered: tuple[str, ...] = ()
@@ -120,6 +120,7 @@ class Probe:
     running: str | None = None
     addresses: list[Address] = field(default_factory=list)
     started_at: float = 0.0  # time.time() when the test started, for the diagnosis
+    stage_started: float = 0.0  # perf_counter() when the stage in flight began
     _started: float = 0.0
     _channel: Channel | None = None
     _socket: socket.socket | None = None
@@ -175,8 +176,9 @@ class Probe:
 
     def _run_stage(self, name: str, step: Callable[[], str | None]) -> Failure | None:
         self.running = name
-        self.listener(self.stages, name)
-        started = time.perf_counter()
+        self.stage_started = started = time.perf_counter()
+        if self.listener is not None:
+            self.listener(self.stages, name)
         try:
             detail = step()
         except StageFailed as exc:
@@ -194,7 +196,9 @@ class Probe:
     def _record(self, report: StageReport) -> None:
         self.stages = with_stage(self.stages, report)
         self.running = None
-        self.listener(self.stages, None)
+        self.stage_started = time.perf_counter()  # a cancel between stages charges the next one from here
+        if self.listener is not None:
+            self.listener(self.stages, None)
 
     def _skip_reason(self, name: str) -> str:
         if name == "tls":
