@@ -47,6 +47,7 @@ from gui.qt import (
     QWidget,
     Signal,
 )
+from gui.reports import copy_results_csv, export_results
 from gui.results_model import (
     KEY_ROLE,
     Column,
@@ -246,6 +247,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Export list as &CSV…", lambda: panel.export_list("csv"))
         self._action(file_menu, "Export list as &JSON…", lambda: panel.export_list("json"))
         file_menu.addSeparator()
+        self._action(file_menu, "&Credentials…", self.target_bar.manage_credentials)
         self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -258,6 +260,9 @@ class MainWindow(QMainWindow):
         results.addSeparator()
         self._action(results, "Cop&y selected rows", self.copy_selected)
         self._action(results, "Copy for &ticket", self.details.copy_for_ticket)
+        self._action(results, "Copy selected as CS&V", self.copy_selected_csv)
+        self._action(results, "&Export results…", self.export_results, QKeySequence("Ctrl+E"))
+        results.addSeparator()
         self._action(results, "Re&move selected rows", self.remove_selected)
         self._action(results, "Clear &finished rows", self.clear_finished)
         help_menu = self.menuBar().addMenu("&Help")
@@ -284,6 +289,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._action(menu, "Cop&y rows", self.copy_selected)
         self._action(menu, "Copy for &ticket", self.details.copy_for_ticket)
+        self._action(menu, "Copy as CS&V", self.copy_selected_csv)
+        self._action(menu, "&Export…", self.export_results)
         menu.addSeparator()
         self._action(menu, "Re&move", self.remove_selected)
         menu.popup(self.table.viewport().mapToGlobal(position))
@@ -370,6 +377,14 @@ class MainWindow(QMainWindow):
             self.details.show_row(None)
         self.model.remove(finished)
         self._update_progress()
+
+    def export_results(self) -> Path | None:
+        """The selected rows, or every row when one or none is selected (the usual "export this run")."""
+        keys = self.selected_keys()
+        return export_results(self, self.model, keys if len(keys) > 1 else self.model.all_keys())
+
+    def copy_selected_csv(self) -> None:
+        copy_results_csv(self, self.model, self.selected_keys() or self.model.all_keys())
 
     def copy_selected(self) -> None:
         keys = self.selected_keys()

@@ -271,3 +271,23 @@ def test_a_saved_credential_is_picked_by_name(qtbot: Any, window: Any, lab: Lab,
     press_enter(qtbot, window)
     assert window.model.rowCount() == 1
     assert bar.message.text().startswith("⚠ Credential:")
+
+
+def test_ctrl_e_exports_every_row_of_the_run(qtbot: Any, window: Any, lab: Lab, tmp_path: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from gui.qt import QFileDialog, QKeySequence
+
+    out = tmp_path / "run.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *_: (str(out), "JSON lines (*.json)")))
+    type_target(qtbot, window, f"{lab.url('winrm-http')} {lab.url('iis-404')}")
+    press_enter(qtbot, window)
+    qtbot.waitUntil(lambda: window.model.progress().done == 2, timeout=8000)
+    export = next(a for a in window.findChildren(type(window.menuBar().actions()[0]))
+                  if a.shortcut() == QKeySequence("Ctrl+E"))
+    export.trigger()
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["endpoint"] for r in rows] == [lab.url("winrm-http"), lab.url("iis-404")]
+    assert [r["ok"] for r in rows] == [True, False]
+    assert window.statusBar().currentMessage().startswith(f"Exported 2 results to {out}")
