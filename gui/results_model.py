@@ -350,7 +350,8 @@ class ResultsModel(QAbstractTableModel):
         if column is Column.VERSION:
             return "" if d.identify is None else d.identify.product_version
         if column is Column.VERDICT:
-            return verdict(d)
+            # A weakened result ("certificate not verified") says so in the row, not only in the details.
+            return "; ".join([verdict(d), *d.notes]) if row.final else verdict(d)
         return ""
 
     def _spoken(self, row: Row, column: Column) -> str:

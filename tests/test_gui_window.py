@@ -291,3 +291,18 @@ def test_ctrl_e_exports_every_row_of_the_run(qtbot: Any, window: Any, lab: Lab, 
     assert [r["endpoint"] for r in rows] == [lab.url("winrm-http"), lab.url("iis-404")]
     assert [r["ok"] for r in rows] == [True, False]
     assert window.statusBar().currentMessage().startswith(f"Exported 2 results to {out}")
+
+
+def test_a_skipped_certificate_check_is_said_in_the_row_and_the_details(qtbot: Any, window: Any, lab: Lab) -> None:
+    from dataclasses import replace
+
+    from gui.results_model import Column
+
+    window.preferences = replace(window.preferences, ca_check=False)
+    type_target(qtbot, window, lab.url("tls-untrusted"))
+    press_enter(qtbot, window)
+    row = wait_final(qtbot, window)
+    assert row.diagnosis.ok
+    number = window.model.row_number(row.key)
+    assert "certificate not verified" in window.model.data(window.model.index(number, Column.VERDICT))
+    assert "certificate not verified" in window.details.browser.toPlainText()
