@@ -176,17 +176,20 @@ class TargetList:
         for folder in _walk_folders(self.root):
             yield from folder.targets
 
-    def resolved(self) -> Iterator[ResolvedTarget]:
-        """Every target with its effective settings in display order (a folder's targets, then subfolders)."""
-        yield from _resolve_all(self.root, ())
+    def resolved(self, defaults: Settings = Settings()) -> Iterator[ResolvedTarget]:
+        """Every target with its effective settings in display order (a folder's targets, then subfolders).
 
-    def effective(self, target: Target | str) -> ResolvedTarget:
+        ``defaults`` are the application's (the window's preferences, the CLI's flags): they sit above the root
+        folder, and only what they leave unset falls back to ``APP_DEFAULTS``."""
+        yield from _resolve_all(self.root, (Folder("defaults", defaults),))
+
+    def effective(self, target: Target | str, defaults: Settings = Settings()) -> ResolvedTarget:
         target_id = target if isinstance(target, str) else target.id
         chain = self.folder_chain(target_id)
         if chain is None:
             raise KeyError(target_id)
         found = next(t for t in chain[-1].targets if t.id == target_id)
-        return _resolve(found, chain)
+        return _resolve(found, (Folder("defaults", defaults), *chain))
 
     # --- editing: each returns a new list --------------------------------------------------------
 
@@ -357,6 +360,7 @@ def _add_by_path(folder: Folder, items: list[tuple[tuple[str, ...], Target]]) ->
 
 
 def _resolve(target: Target, chain: Sequence[Folder]) -> ResolvedTarget:
+    """``chain``: the application's defaults as a pseudo-folder, then the list's root, down to the target's folder."""
     values: dict[str, Any] = {}
     for name in INHERITED:
         value = getattr(target, name)
@@ -366,7 +370,7 @@ def _resolve(target: Target, chain: Sequence[Folder]) -> ResolvedTarget:
                 APP_DEFAULTS.get(name),
             )
         values[name] = value
-    return ResolvedTarget(target=target, folder_path=tuple(f.name for f in chain[1:]), **values)
+    return ResolvedTarget(target=target, folder_path=tuple(f.name for f in chain[2:]), **values)
 
 
 def _resolve_all(folder: Folder, above: tuple[Folder, ...]) -> Iterator[ResolvedTarget]:

@@ -26,6 +26,7 @@ from core.targetlist import (
     InvalidField,
     ListFileError,
     ResolvedTarget,
+    Settings,
     Target,
     TargetList,
     list_to_json,
@@ -65,7 +66,7 @@ from gui.qt import (
     Signal,
 )
 from gui.results_model import STATE_BRUSHES, State
-from gui.targetdialog import TargetDialog, folder_chain
+from gui.targetdialog import TargetDialog, app_settings_folder, folder_chain
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class ListModel(QAbstractItemModel):
         self._folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         self._target_icon = style.standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
 
-    def set_list(self, lst: TargetList) -> None:
+    def set_list(self, lst: TargetList, defaults: Settings = Settings()) -> None:  # noqa: B008 - frozen
         self.beginResetModel()
         self._nodes = {}
         self._top = _Node(None, 0)
@@ -146,7 +147,7 @@ class ListModel(QAbstractItemModel):
         for serial, node in enumerate(self._serials):
             node.serial = serial
         # One pass over the list, so testing a folder of thousands does not search the tree per target.
-        self._resolved = {r.target.id: r for r in lst.resolved()}
+        self._resolved = {r.target.id: r for r in lst.resolved(defaults)}
         self.endResetModel()
 
     def resolved(self, target_id: str) -> ResolvedTarget:
@@ -373,6 +374,8 @@ class ListPanel(QWidget):
         super().__init__(parent)
         self._store = credentials
         self.target_list = TargetList()
+        # What the window's preferences say for the settings no folder sets (transport, auth, checks).
+        self.app_defaults = Settings()
         self.path: Path | None = None
         self.autosave = False  # False: edits stay in memory (demo, or a file that could not be read)
         self.last_report = ""  # the text of the last import/open report, for tests and the log
@@ -575,7 +578,7 @@ class ListPanel(QWidget):
         keep_selected = select or self.selected_ids()
         current = None if select else self.current_id()
         self.target_list = lst
-        self.model.set_list(lst)
+        self.model.set_list(lst, self.app_defaults)
         # The reset forgot which folders were open; the ids say where they are now.
         self._expanded.update(expand)
         for item_id in list(self._expanded):
@@ -704,6 +707,15 @@ class ListPanel(QWidget):
 
     # --- editing ----------------------------------------------------------------------------------------------
 
+    def set_app_defaults(self, defaults: Settings) -> None:
+        """New preferences: the settings the list leaves open are resolved again (and shown so in Edit…)."""
+        if defaults != self.app_defaults:
+            self.app_defaults = defaults
+            self._show(self.target_list)
+
+    def _with_app(self, chain: tuple[Folder, ...]) -> tuple[Folder, ...]:
+        return (app_settings_folder(self.app_defaults), *chain)
+
     def _credential_names(self) -> list[str]:
         try:
             return self._store.names()
@@ -727,7 +739,7 @@ class ListPanel(QWidget):
     def new_target(self) -> Target | None:
         folder = self._current_folder()
         chain = folder_chain(self.target_list.root, folder.id) or (self.target_list.root,)
-        dialog = TargetDialog(chain, self._credential_names(), parent=self)
+        dialog = TargetDialog(self._with_app(chain), self._credential_names(), parent=self)
         if not dialog.exec() or dialog.result_target is None:
             return None
         target = dialog.result_target
@@ -743,14 +755,14 @@ class ListPanel(QWidget):
             self.edit_folder_defaults()
             return
         chain = self.target_list.folder_chain(item_id) or (self.target_list.root,)
-        dialog = TargetDialog(chain, self._credential_names(), target=target, parent=self)
+        dialog = TargetDialog(self._with_app(chain), self._credential_names(), target=target, parent=self)
         if dialog.exec() and dialog.result_target is not None:
             self.commit(self.target_list.replace_target(dialog.result_target), select=[item_id])
 
     def edit_folder_defaults(self) -> None:
         folder = self._current_folder()
         chain = folder_chain(self.target_list.root, folder.id) or (folder,)
-        dialog = TargetDialog(chain[:-1], self._credential_names(), folder=folder, parent=self)
+        dialog = TargetDialog(self._with_app(chain[:-1]), self._credential_names(), folder=folder, parent=self)
         if dialog.exec() and dialog.result_folder is not None:
             edited = dialog.result_folder
             lst = self.target_list.set_folder_defaults(folder.id, edited.defaults)

@@ -12,6 +12,7 @@ from typing import Any
 from core import AuthType
 from core.batch import DEFAULT_CONCURRENCY
 from core.paths import config_dir
+from core.targetlist import Settings
 from gui.qt import (
     QCheckBox,
     QComboBox,
@@ -82,6 +83,10 @@ class Preferences:
             concurrency=p.concurrency if 1 <= p.concurrency <= 512 else d.concurrency,
             theme=p.theme if p.theme in THEMES else d.theme,
         )
+
+    def list_defaults(self) -> Settings:
+        """What a saved target gets for the settings neither it nor its folders set: the same as a typed one."""
+        return Settings(transport=self.transport, auth=self.auth, ca_check=self.ca_check, cn_check=self.cn_check)
 
     def save(self, settings: QSettings | None = None) -> None:
         settings = settings or ui_settings()

@@ -40,9 +40,18 @@ def folder_chain(root: Folder, folder_id: str) -> tuple[Folder, ...] | None:
     return None
 
 
+#: The pseudo-folder above a list's root that holds the window's preferences (``app_settings_folder``).
+APP_SETTINGS = "app settings"
+
+
+def app_settings_folder(defaults: Settings) -> Folder:
+    """The preferences as the outermost "folder" of a chain, as ``TargetList.resolved(defaults)`` applies them."""
+    return Folder(APP_SETTINGS, defaults, id=APP_SETTINGS)
+
+
 def inherited(name: str, chain: tuple[Folder, ...]) -> tuple[Any, str | None]:
     """The value a setting left as "inherit" gets from ``chain`` (nearest folder first), and which folder
-    gives it (None: the application default)."""
+    gives it (None: the built-in default)."""
     for folder in reversed(chain):
         value = getattr(folder.defaults, name)
         if value is not None:
@@ -60,7 +69,8 @@ def _inherit_text(name: str, chain: tuple[Folder, ...]) -> str:
         shown = repr(value)
     else:
         shown = str(value)
-    where = f"from folder {source!r}" if source is not None else "default"
+    where = "default" if source is None else "from the app settings" if source == APP_SETTINGS else (
+        f"from folder {source!r}")
     return f"inherit ({shown}, {where})" if value is not None else f"inherit ({shown})"
 
 

@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self.details.history = self.history
         self.list_panel = ListPanel(self.credentials, self)
         self.list_panel.model.history = self.history
+        self.list_panel.app_defaults = self.preferences.list_defaults()
         self.list_panel.test_requested.connect(self.test_saved)
 
         tools = QHBoxLayout()
@@ -487,6 +488,7 @@ class MainWindow(QMainWindow):
             self.preferences = dialog.preferences()
             self.preferences.save()
             self.target_bar.apply_preferences(self.preferences)
+            self.list_panel.set_app_defaults(self.preferences.list_defaults())
             apply_theme(self.preferences.theme)
 
     def _restore_state(self) -> None:

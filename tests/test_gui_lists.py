@@ -210,7 +210,7 @@ def test_the_dialog_shows_what_a_target_inherits_and_from_which_folder(qtbot: An
     in_dialog(qtbot, panel.act_edit.trigger, fill)
     assert texts["transport"] == "inherit (https, from folder 'DMZ')"
     assert texts["credential"] == "inherit ('dmz-admin', from folder 'DMZ')"
-    assert texts["auth"] == "inherit (none, default)"
+    assert texts["auth"] == "inherit (ntlm, from the app settings)"  # no folder sets it: the preferences do
     assert texts["port"] == "inherit (the transport's default port)"
 
 

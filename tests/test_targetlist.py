@@ -99,6 +99,18 @@ def test_nearest_folder_default_wins_then_app_defaults() -> None:
     assert srv01.endpoint().url == "https://srv01.corp.example:5986/wsman"
 
 
+def test_application_defaults_sit_between_the_folders_and_the_built_in_defaults() -> None:
+    lst = sample_list()
+    app = Settings(transport="https", auth="ntlm", credential="helpdesk", cn_check=False)
+    by_name = {r.target.label: r for r in lst.resolved(app)}
+    lab = by_name["lab"]  # in the root folder, which sets nothing: the application's settings apply
+    assert (lab.transport, lab.auth, lab.credential, lab.ca_check, lab.cn_check) == ("https", "ntlm", "helpdesk",
+                                                                                       True, False)
+    srv01 = by_name["srv01"]  # its folders set transport, auth, credential and ca_check: they win
+    assert (srv01.auth, srv01.credential, srv01.ca_check, srv01.cn_check) == ("ntlm", "ops", False, False)
+    assert lst.effective(lab.target.id, app) == lab
+
+
 def test_effective_by_target_or_id_and_unknown_id() -> None:
     lst = sample_list()
     target = next(t for t in lst.targets() if t.name == "srv01")
