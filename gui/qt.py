@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import platform
-import sys
-
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
@@ -90,24 +86,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-
-def _keep_singletons_alive() -> None:
-    """Work around a PySide6 6.12 reference-count bug on Python 3.11.
-
-    Each call of a Qt method that returns nothing drops one reference to ``None``, and each ``signal.emit()`` one
-    to ``True``, without having taken it (measured with sys.getrefcount on 6.12.0). From Python 3.12 on these
-    objects are immortal and nothing happens; on 3.11 their counts (a few thousand at start) reach zero after
-    some thousand calls and the interpreter aborts ("deallocating None"). Giving them an unreachable count
-    makes them immortal here too. Pinning a fixed PySide6 or moving to Python 3.12 makes this a no-op.
-    """
-    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
-        return
-    for singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40  # ob_refcnt is a PyObject's first field
-
-
-_keep_singletons_alive()
 
 __all__ = [
     "QAbstractItemModel",

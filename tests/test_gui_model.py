@@ -137,19 +137,22 @@ def test_rows_as_text_and_remove(model) -> None:  # type: ignore[no-untyped-def]
     assert model.all_keys() == [keys[1]] and model.row_number(keys[1]) == 0
 
 
-def test_many_qt_calls_and_signals_do_not_use_up_none_and_true() -> None:
-    """PySide6 6.12 drops a reference to None per void Qt call and to True per emit() (harmless only from
-    Python 3.12 on); a long session makes hundreds of thousands. gui.qt keeps them alive on 3.11."""
+def test_a_long_session_of_qt_calls_and_signals_does_not_abort_the_interpreter() -> None:
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to None per void Qt call and to True per emit(): after a
+    few thousand the interpreter aborted ("deallocating None"). pyproject excludes it; a child process proves the
+    installed binding survives what hours of live updates do."""
+    import subprocess
     import sys
 
-    from gui.qt import QObject, Signal
-
-    class Emitter(QObject):
-        ping = Signal()
-
-    emitter = Emitter()
-    for _ in range(20_000):  # without the workaround the interpreter aborts here ("deallocating None")
-        emitter.setObjectName("x")
-        emitter.ping.emit()
-    assert sys.getrefcount(None) > 1_000_000
-    assert sys.getrefcount(True) > 1_000_000
+    child = """
+from gui.qt import QObject, Signal
+class Emitter(QObject):
+    ping = Signal()
+emitter = Emitter()
+for _ in range(50_000):
+    emitter.setObjectName("x")
+    emitter.ping.emit()
+print("survived")
+"""
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "survived", done.stderr[-500:]
