@@ -60,7 +60,7 @@ class Operation:
         self._started_at = time.time()
         self._endpoint: Endpoint | None = None
         self._notes_sent = 0
-        self._diagnosis = Diagnosis(target=session.destination, endpoint="", stages=pending_stages())
+        self._diagnosis: Diagnosis | None = None  # the pending one is built only if asked for before the test runs
         self._claimed = False  # whether some thread has taken on running the test
         self._parsed: Endpoint | TargetError | None = None
         if self.callbacks != _NO_CALLBACKS:
@@ -78,6 +78,8 @@ class Operation:
         with self._lock:
             if self._final is None and self._probe is not None:
                 return self._probe.diagnosis(None)  # built when asked, not at every stage
+            if self._diagnosis is None:
+                return Diagnosis(target=self.session.destination, endpoint="", stages=pending_stages())
             return self._diagnosis
 
     @property
@@ -224,7 +226,7 @@ class Operation:
 
     def _send_new_notes(self) -> None:
         write = self.callbacks.write_message
-        notes = self._diagnosis.notes
+        notes = self._diagnosis.notes if self._diagnosis is not None else ()
         if write is not None:
             for note in notes[self._notes_sent :]:
                 write(self, int(MessageChannel.WARNING), note)
