@@ -130,17 +130,24 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
     from core.targetlist import Folder, Target, TargetList
 
     credentials: dict[str, StoredCredential] = {}
-    targets = []
+    folders: dict[str, list[Target]] = {name: [] for name in DEMO_FOLDERS.values()}
     for endpoint in lab.endpoints:
         credential = None
         if endpoint.username is not None:
             credential = f"demo: {endpoint.name}"  # one each: wrong-password has its own, deliberately wrong one
             credentials[credential] = StoredCredential(credential, endpoint.username, endpoint.password or "")
-        targets.append(Target(host=endpoint.url, name=endpoint.name, auth=endpoint.auth, credential=credential,
-                              notes=endpoint.description))
+        folder = DEMO_FOLDERS[endpoint.expect_stage if not endpoint.expect_ok else None]
+        folders[folder].append(Target(host=endpoint.url, name=endpoint.name, auth=endpoint.auth,
+                                      credential=credential, notes=endpoint.description))
     from gui.listpanel import DEMO_LIST_NAME
 
-    return TargetList(DEMO_LIST_NAME, Folder(DEMO_LIST_NAME, targets=tuple(targets))), credentials
+    root = Folder(DEMO_LIST_NAME, folders=tuple(Folder(name, targets=tuple(t)) for name, t in folders.items() if t))
+    return TargetList(DEMO_LIST_NAME, root), credentials
+
+
+#: The demo list's folders: where each lab endpoint's test ends (None: it passes).
+DEMO_FOLDERS = {None: "Answers", "dns": "Name resolution", "tcp": "Network (TCP)", "tls": "TLS certificates",
+                "wsman": "WS-Management", "auth": "Authentication"}
 
 
 def load_demo(window: MainWindow, lab: Lab) -> list[int]:

@@ -414,8 +414,8 @@ class ListPanel(QWidget):
         self.tree.setAlternatingRowColors(True)
         header = self.tree.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(NAME, 150)
-        header.resizeSection(LAST, 150)
+        header.resizeSection(NAME, 195)  # room for two folder levels of indent and a typical server name
+        header.resizeSection(LAST, 175)  # "last failed (wsman) 3 h ago"
         self.tree.doubleClicked.connect(lambda _: self.test_selected())
         self._expanded: set[str] = set()  # folder ids, kept across the model resets of each edit
         # A repaint asks the model again for the visible rows only; a 1,000-target run repaints once a second.

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
     from core.lab import Lab
-    from gui.app import load_demo
+    from gui.app import demo_list, load_demo
     from gui.qt import QApplication, QEventLoop, QTimer, QWidget
     from gui.settings import Preferences, SettingsDialog
     from gui.window import MainWindow
@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         window.setWindowTitle("TestConnection — demo (local lab endpoints)")
         window.resize(1400, 860)
         window.show()
+        window.show_demo_list(*demo_list(lab), lab.ca_file)
+        window.list_panel.tree.expandAll()
         keys = load_demo(window, lab)
         window.run(keys)
         loop = QEventLoop()

@@ -186,19 +186,17 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([440, 300])  # until the user's own sizes are restored
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.target_bar)
-        right_layout.addWidget(self.splitter, 1)
+        # The target bar spans the window (host, user and password need the room); the saved targets sit left of
+        # the results they feed.
         self.list_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.list_splitter.addWidget(self.list_panel)
-        self.list_splitter.addWidget(right)
+        self.list_splitter.addWidget(self.splitter)
         self.list_splitter.setStretchFactor(0, 1)
         self.list_splitter.setStretchFactor(1, 3)
-        self.list_splitter.setSizes([400, 880])
+        self.list_splitter.setSizes([430, 850])
         central = QWidget(self)
         layout = QVBoxLayout(central)
+        layout.addWidget(self.target_bar)
         layout.addWidget(self.list_splitter, 1)
         self.setCentralWidget(central)
 
