@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from core import AuthType, DestinationOptions, TargetError, UserCredentials
+from core import AuthType, TargetError, UserCredentials
 from core.credentials import CredentialError, StoredCredential
 from core.targetlist import ResolvedTarget
 from gui.results_model import TestSpec
@@ -67,17 +67,8 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
         if stored is None:
             raise fail("credential", f"{name!r} is not in the credential store")
         credentials = UserCredentials(stored.username, stored.password, domain=stored.domain)
-    options = DestinationOptions(
-        transport=endpoint.transport,
-        port=endpoint.port,
-        url_prefix=endpoint.url_prefix,
-        auth=auth,
-        credentials=credentials,
-        cert_ca_check=resolved.ca_check,
-        cert_cn_check=resolved.cn_check,
-        ca_file=preferences.ca_file or None,
-        timeout=preferences.timeout,
-    )
+    options = preferences.destination_options(endpoint, auth, credentials, ca_check=resolved.ca_check,
+                                              cn_check=resolved.cn_check)
     return TestSpec(endpoint.url, endpoint.label, options, name=target.name, description=target.notes)
 
 

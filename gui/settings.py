@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from core import AuthType
+from core import AuthType, DestinationOptions, Endpoint, UserCredentials
 from core.batch import DEFAULT_CONCURRENCY
 from core.paths import config_dir
 from core.targetlist import Settings
@@ -82,6 +82,22 @@ class Preferences:
             timeout=p.timeout if 0.5 <= p.timeout <= 600 else d.timeout,
             concurrency=p.concurrency if 1 <= p.concurrency <= 512 else d.concurrency,
             theme=p.theme if p.theme in THEMES else d.theme,
+        )
+
+    def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
+                            ca_check: bool | None = None, cn_check: bool | None = None) -> DestinationOptions:
+        """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
+        the timeout and CA file, and the certificate checks unless the saved target decides them."""
+        return DestinationOptions(
+            transport=endpoint.transport,
+            port=endpoint.port,
+            url_prefix=endpoint.url_prefix,
+            auth=auth,
+            credentials=credentials,
+            cert_ca_check=self.ca_check if ca_check is None else ca_check,
+            cert_cn_check=self.cn_check if cn_check is None else cn_check,
+            ca_file=self.ca_file or None,
+            timeout=self.timeout,
         )
 
     def list_defaults(self) -> Settings:

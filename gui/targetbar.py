@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from core import AuthType, DestinationOptions, TargetError, UserCredentials, parse_target
+from core import AuthType, TargetError, UserCredentials, parse_target
 from core.credentials import CredentialError, CredentialStore
 from gui.credentialdialog import CredentialDialog, split_user
 from gui.qt import (
@@ -246,17 +246,7 @@ class TargetBar(QWidget):
         credentials = self._credentials(auth)
         specs = []
         for endpoint in endpoints:
-            options = DestinationOptions(
-                transport=endpoint.transport,
-                port=endpoint.port,
-                url_prefix=endpoint.url_prefix,
-                auth=auth,
-                credentials=credentials,
-                cert_ca_check=preferences.ca_check,
-                cert_cn_check=preferences.cn_check,
-                ca_file=preferences.ca_file or None,
-                timeout=preferences.timeout,
-            )
+            options = preferences.destination_options(endpoint, auth, credentials)
             specs.append(TestSpec(endpoint.url, endpoint.label, options))
         return specs
 
