@@ -153,6 +153,7 @@ def test_300_targets_update_the_window_live_while_it_stays_responsive(qtbot: Any
     progress = window.model.progress()
     assert (progress.done, progress.total, progress.failed) == (300, 300, 0)
     assert window.progress_label.text().startswith("300 / 300, 0 failed")
+    qtbot.waitUntil(lambda: window.progress_bar.value() == window.progress_bar.maximum() == 300, timeout=1000)
 
 
 def test_closing_mid_run_returns_promptly_and_nothing_arrives_later(qtbot: Any, window: Any, lab: Lab) -> None:
