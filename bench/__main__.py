@@ -13,6 +13,8 @@ from pathlib import Path
 from bench.common import Goal, Section, machine, table
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+#: Before/after records of fixes, written by hand; copied into every RESULTS.md after the goals.
+HISTORY = Path(__file__).resolve().parent / "HISTORY.md"
 
 
 def measures() -> list[tuple[str, Callable[[bool], list[Section]]]]:
@@ -48,6 +50,8 @@ def render(sections: Sequence[Section], quick: bool, elapsed: float, host: list[
         table(["#", "goal", "verdict", "measured"], [[n, g.name, g.verdict, g.detail] for n, g in goals]),
         "",
     ]
+    if HISTORY.exists() and not quick:
+        out += [HISTORY.read_text(encoding="utf-8").rstrip(), ""]
     out += [s.markdown() for s in sections]
     return "\n".join(out).rstrip() + "\n"
 
