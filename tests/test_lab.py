@@ -63,6 +63,9 @@ def identify_fields(xml: bytes) -> dict[str, str]:
 
 
 def protocol(lab: Lab, name: str, transport: Any, password: str = PASSWORD, **kw: Any) -> Protocol:
+    # An explicit CA path (unused over http) keeps pywinrm from falling back to REQUESTS_CA_BUNDLE, which it
+    # warns about as deprecated.
+    kw.setdefault("ca_trust_path", lab.ca_file)
     return Protocol(lab.url(name), transport=transport, username="alice", password=password,
                           read_timeout_sec=5, operation_timeout_sec=4, **kw)
 
