@@ -234,7 +234,7 @@ def test_ntlm_users_belong_to_their_own_lab(lab: Lab) -> None:
         with pytest.raises(InvalidCredentialsError):
             protocol(other, "winrm-http", "ntlm", message_encryption="always").send_message(IDENTIFY)
         p = Protocol(other.url("winrm-http"), transport="ntlm", username="bob", password="B0b-pass",
-                           message_encryption="always")
+                           message_encryption="always", ca_trust_path=other.ca_file)
         assert identify_fields(p.send_message(IDENTIFY))["ProductVendor"] == "Microsoft Corporation"
     # The first lab still authenticates after the second one removed its users.
     protocol(lab, "winrm-http", "ntlm", message_encryption="always").send_message(IDENTIFY)
