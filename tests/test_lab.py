@@ -438,5 +438,5 @@ def test_stop_ends_busy_connections_promptly() -> None:
 @pytest.mark.parametrize("username", ["alice", "ALICE", ".\\alice", "LAB\\alice"])
 def test_ntlm_accepts_local_account_spellings(lab: Lab, username: str) -> None:
     p = Protocol(lab.url("winrm-http"), transport="ntlm", username=username, password=PASSWORD,
-                 message_encryption="always")
+                 message_encryption="always", ca_trust_path=lab.ca_file)
     assert identify_fields(p.send_message(IDENTIFY))["ProductVendor"] == "Microsoft Corporation"
