@@ -18,6 +18,7 @@ from gui.qt import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -58,6 +59,7 @@ class CredentialDialog(QDialog):
         self.setWindowTitle("Credentials")
         self.resize(520, 420)
         self.banner = QLabel(store.message or "", self)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.setAccessibleName("Keyring status")
@@ -87,6 +89,7 @@ class CredentialDialog(QDialog):
         self.delete_button = QPushButton("&Delete…", self)
         self.delete_button.setToolTip("Delete the selected credential from the keyring")
         self.error = QLabel("", self)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
         self.error.setAccessibleName("Problem")
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)

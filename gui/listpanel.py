@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -384,6 +385,7 @@ class ListPanel(QWidget):
         self.title.setAccessibleName("Target list")
         self.title.setWordWrap(True)
         self.banner = QLabel("", self)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
         self.banner.setAccessibleName("List file problem")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(_BANNER_STYLE)
@@ -391,6 +393,7 @@ class ListPanel(QWidget):
         self.banner_button.setToolTip("Save this list to another file; edits are then saved there")
         self.banner_button.clicked.connect(lambda: self.save_as())
         self.problems = QLabel("", self)
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
         self.problems.setAccessibleName("Targets not tested")
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #c62828;")
@@ -541,12 +544,13 @@ class ListPanel(QWidget):
         self._update_title()
 
     def _update_title(self) -> None:
+        # Names come from files: escaped, so a list called "<h1>…" is shown as typed, not as markup.
         if self.path is None:
-            text = f"<b>{self.target_list.name}</b> — in memory only, not saved"
+            text = f"<b>{escape(self.target_list.name)}</b> — in memory only, not saved"
         elif not self.autosave:
-            text = f"<b>{self.path.name}</b> — not saved (see below)"
+            text = f"<b>{escape(self.path.name)}</b> — not saved (see below)"
         else:
-            text = f"<b>{self.path.name}</b> — saved automatically"
+            text = f"<b>{escape(self.path.name)}</b> — saved automatically"
         self.title.setText(text)
         self.title.setToolTip(str(self.path) if self.path is not None else "")
 

@@ -16,6 +16,7 @@ from gui.qt import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    Qt,
     QTimer,
     QToolButton,
     QVBoxLayout,
@@ -87,6 +88,7 @@ class TargetBar(QWidget):
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Cancel the selected running tests, or all of them when none is selected (Esc)")
         self.message = QLabel("", self)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
         self.message.setAccessibleName("Input problem")
         self.message.setStyleSheet("color: #c62828; font-weight: bold;")
         self.message.setWordWrap(True)

@@ -20,6 +20,7 @@ from gui.qt import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -127,6 +128,7 @@ class TargetDialog(QDialog):
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
         self.message = QLabel("", self)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
         self.message.setAccessibleName("Input problem")
         self.message.setStyleSheet("color: #c62828; font-weight: bold;")
         self.message.setWordWrap(True)

@@ -307,3 +307,13 @@ def test_a_skipped_certificate_check_is_said_in_the_row_and_the_details(qtbot: A
     number = window.model.row_number(row.key)
     assert "certificate not verified" in window.model.data(window.model.index(number, Column.VERDICT))
     assert "certificate not verified" in window.details.browser.toPlainText()
+
+
+def test_a_message_quoting_typed_markup_shows_it_as_typed(qtbot: Any, window: Any) -> None:
+    from gui.qt import Qt
+
+    type_target(qtbot, window, "<i>srv<i>")
+    press_enter(qtbot, window)
+    message = window.target_bar.message
+    assert message.isVisible() and "'<i>srv<i>'" in message.text()
+    assert message.textFormat() is Qt.TextFormat.PlainText  # not rendered as italics, nor any other markup
