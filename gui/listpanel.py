@@ -66,7 +66,7 @@ from gui.qt import (
     QWidget,
     Signal,
 )
-from gui.results_model import STATE_BRUSHES, State
+from gui.results_model import STATE_BRUSHES, State, plain_tooltip
 from gui.targetdialog import TargetDialog, app_settings_folder, folder_chain
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class ListModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return self._folder_icon if node.folder is not None else self._target_icon
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(node)
+            return plain_tooltip(self._tooltip(node))
         if role == Qt.ItemDataRole.ForegroundRole and column == LAST and node.target is not None:
             entry = self._last(node)
             if entry is not None:

@@ -44,6 +44,7 @@ from PySide6.QtGui import (
     QShortcut,
     QStandardItem,
     QStandardItemModel,
+    QTextDocument,
 )
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
@@ -155,6 +156,7 @@ __all__ = [
     "QTableWidget",
     "QTableWidgetItem",
     "QTextBrowser",
+    "QTextDocument",
     "QTimer",
     "QToolBar",
     "QToolButton",

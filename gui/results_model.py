@@ -8,6 +8,7 @@ never overwrite the current one.
 from __future__ import annotations
 
 import enum
+import html
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -320,7 +321,7 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, column)
+            return plain_tooltip(self._tooltip(row, column))
         if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
             return icon(STATE_ICONS[row.state])
         if role == Qt.ItemDataRole.ForegroundRole and column in (Column.STATUS, Column.VERDICT):
@@ -457,6 +458,14 @@ class ResultsFilter(QSortFilterProxyModel):
             if value and self._text in str(value).lower():
                 return True
         return False
+
+
+def plain_tooltip(text: str | None) -> str | None:
+    """A tooltip shown exactly as written. Qt renders a tooltip that looks like HTML as HTML, and these texts quote
+    what servers answered and what lists hold: escaped inside a paragraph that keeps the line breaks."""
+    if not text:
+        return None
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
 
 
 def rows_as_text(model: ResultsModel, keys: Sequence[int]) -> str:

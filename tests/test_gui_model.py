@@ -55,6 +55,28 @@ def model(qapp):  # type: ignore[no-untyped-def]
     return m
 
 
+def shown_tooltip(model, row: int, column) -> str:  # type: ignore[no-untyped-def]
+    """The tooltip's text as Qt displays it: one that looks like HTML (as ours always do) is rendered as HTML."""
+    from gui.qt import Qt, QTextDocument
+
+    tip = model.data(model.index(row, column), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("<p")
+    document = QTextDocument()
+    document.setHtml(tip)
+    return document.toPlainText()
+
+
+def test_a_tooltip_shows_what_a_server_sent_as_text_not_markup(model, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from gui.results_model import Column
+
+    [(k, run_id, _spec)] = model.start_run([model.all_keys()[0]])
+    hostile = Diagnosis("srv01:5985", "http://srv01:5985/wsman",
+                        stages((S.OK, 0.4, "10.0.0.7"), (S.OK, 1.1, ""), (S.SKIPPED, 0, "http"),
+                               (S.FAILED, 3.0, "<b>IIS</b> & <img src='x'>\nline 2")))  # fmt: skip
+    model.apply({(k, run_id): (hostile, True)})
+    assert shown_tooltip(model, 0, Column.WSMAN) == "wsman: failed — <b>IIS</b> & <img src='x'>\nline 2"
+
+
 def text(model, row: int, column) -> str:  # type: ignore[no-untyped-def]
     return model.data(model.index(row, column))
 
@@ -71,7 +93,7 @@ def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type
     assert text(model, 0, Column.STATUS) == "Testing"
     assert text(model, 0, Column.DNS) == "✔ 0.4 ms"
     assert text(model, 0, Column.TCP) == "…"
-    assert model.data(model.index(0, Column.DNS), 3) == "dns: ok — 10.0.0.7"  # ToolTipRole
+    assert shown_tooltip(model, 0, Column.DNS) == "dns: ok — 10.0.0.7"
     model.apply({(k, run_id): (ok(), True)})
     assert model.data(model.index(0, Column.STATUS), STATE_ROLE) == State.OK.value
     assert text(model, 0, Column.VERSION) == "OS: 10.0.20348 SP: 0.0 Stack: 3.0"
