@@ -246,7 +246,10 @@ def _classify_os_error(cause: BaseException, stage: str, ctx: Context) -> Failur
             "This PC cannot reach the host's network; check VPN and routing, or that the address is right.",
             "no route",
         )
-    if isinstance(cause, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+    # ENOTCONN: the peer accepted and reset at once, before we asked the socket who it is connected to.
+    if isinstance(cause, ConnectionResetError | BrokenPipeError | ConnectionAbortedError) or (
+        isinstance(cause, OSError) and cause.errno == errno.ENOTCONN
+    ):
         if stage in ("dns", "tcp"):
             stage = "wsman"
         return reset(stage, ctx)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
 import pytest
 
+from core.mi import MIErrorCategory
 from core.wsman import XmlError, parse_fault, parse_identify_response
 
 # Shape of an unauthenticated Server 2012 R2 answer: chef/knife-windows spec/unit/knife/wsman_test_spec.rb
@@ -101,3 +104,14 @@ def test_a_localised_fault_is_classified_by_its_codes() -> None:
 def test_anything_else_is_a_clear_xml_error(bad: bytes) -> None:
     with pytest.raises(XmlError):
         parse_identify_response(bad)
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(errno.ECONNRESET, "reset"),
+                                   OSError(errno.ENOTCONN, "Transport endpoint is not connected")])
+def test_a_listener_that_accepts_and_resets_at_once_is_a_closed_connection(error: OSError) -> None:
+    """Found by the fuzzing server: a reset right after accept can surface as ENOTCONN from getpeername()."""
+    from core.classify import Context, classify_exception
+
+    failure = classify_exception(error, "tcp", Context("srv01", 5985, "http"))
+    assert failure.stage == "wsman" and failure.category is MIErrorCategory.CONNECTION_ERROR
+    assert failure.message == "The connection was closed without an answer."
