@@ -7,6 +7,7 @@ field to fix, so the dialog stays usable; no password ever reaches a label, a to
 from __future__ import annotations
 
 from core.credentials import CredentialError, CredentialStore
+from gui.messages import BANNER_STYLE, message_label
 from gui.qt import (
     QAbstractItemView,
     QDialog,
@@ -14,20 +15,15 @@ from gui.qt import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    Qt,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     Signal,
 )
-
-BANNER_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:6px;"
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
 
 
 def split_user(text: str) -> tuple[str, str | None]:
@@ -58,11 +54,7 @@ class CredentialDialog(QDialog):
         self._store = store
         self.setWindowTitle("Credentials")
         self.resize(520, 420)
-        self.banner = QLabel(store.message or "", self)
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(BANNER_STYLE)
-        self.banner.setAccessibleName("Keyring status")
+        self.banner = message_label(self, "Keyring status", BANNER_STYLE, store.message)
         self.banner.setVisible(not store.persistent)
 
         self.table = QTableWidget(0, 2, self)
@@ -88,12 +80,7 @@ class CredentialDialog(QDialog):
         self.save_button.setToolTip("Save this user and password under the name (replaces a credential of that name)")
         self.delete_button = QPushButton("&Delete…", self)
         self.delete_button.setToolTip("Delete the selected credential from the keyring")
-        self.error = QLabel("", self)
-        self.error.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
-        self.error.setAccessibleName("Problem")
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = message_label(self, "Problem")
 
         form = QFormLayout()
         form.addRow("&Name:", self.name)

@@ -35,6 +35,7 @@ from core.targetlist import (
     save_list,
 )
 from gui.listspecs import SpecProblem
+from gui.messages import BANNER_STYLE, message_label
 from gui.qt import (
     QAbstractItemModel,
     QAbstractItemView,
@@ -77,7 +78,6 @@ MIME_IDS = "application/x-testconnection-target-ids"
 COLUMNS = ("Name", "Last result", "Host")  # the host is in the tooltip too: last, as the panel is narrow
 NAME, LAST, HOST = range(3)
 DEMO_LIST_NAME = "Demo (local lab)"
-_BANNER_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"
 
 
 class _Node:
@@ -384,19 +384,11 @@ class ListPanel(QWidget):
         self.title = QLabel("", self)
         self.title.setAccessibleName("Target list")
         self.title.setWordWrap(True)
-        self.banner = QLabel("", self)
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
-        self.banner.setAccessibleName("List file problem")
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(_BANNER_STYLE)
+        self.banner = message_label(self, "List file problem", BANNER_STYLE)
         self.banner_button = QPushButton("Save list as…", self)
         self.banner_button.setToolTip("Save this list to another file; edits are then saved there")
         self.banner_button.clicked.connect(lambda: self.save_as())
-        self.problems = QLabel("", self)
-        self.problems.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
-        self.problems.setAccessibleName("Targets not tested")
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #c62828;")
+        self.problems = message_label(self, "Targets not tested", "color: #c62828;")
 
         self.model = ListModel(self)
         self.model.rename_requested.connect(self.rename)

@@ -8,6 +8,7 @@ import re
 from core import AuthType, TargetError, UserCredentials, parse_target
 from core.credentials import CredentialError, CredentialStore
 from gui.credentialdialog import CredentialDialog, split_user
+from gui.messages import message_label
 from gui.qt import (
     QComboBox,
     QHBoxLayout,
@@ -16,7 +17,6 @@ from gui.qt import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    Qt,
     QTimer,
     QToolButton,
     QVBoxLayout,
@@ -87,12 +87,7 @@ class TargetBar(QWidget):
         self.test_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Cancel the selected running tests, or all of them when none is selected (Esc)")
-        self.message = QLabel("", self)
-        self.message.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
-        self.message.setAccessibleName("Input problem")
-        self.message.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = message_label(self, "Input problem")
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)

@@ -12,15 +12,14 @@ from typing import Any
 from core.target import TargetError, parse_target
 from core.targetlist import APP_DEFAULTS, AUTH_METHODS, TRANSPORTS, Folder, InvalidField, Settings, Target, TargetList
 from gui.listspecs import LIST_FIELD_NAMES
+from gui.messages import message_label
 from gui.qt import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -127,12 +126,7 @@ class TargetDialog(QDialog):
         self.notes = QPlainTextEdit(target.notes if target is not None else "", self)
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
-        self.message = QLabel("", self)
-        self.message.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what was typed or loaded
-        self.message.setAccessibleName("Input problem")
-        self.message.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = message_label(self, "Input problem")
 
         form = QFormLayout()
         form.addRow("&Name:", self.name)

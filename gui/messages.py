@@ -1,0 +1,23 @@
+"""Labels that carry a message to the user: an input problem, a keyring or list-file warning.
+
+Such messages quote what was typed or loaded, so they are always plain text: a host or list name holding markup
+is shown as typed, never rendered.
+"""
+
+from __future__ import annotations
+
+from gui.qt import QLabel, Qt, QWidget
+
+ERROR_STYLE = "color: #c62828; font-weight: bold;"
+BANNER_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:5px;"
+
+
+def message_label(parent: QWidget, accessible_name: str, style: str = ERROR_STYLE, text: str = "") -> QLabel:
+    """A wrapped plain-text label, hidden while it has nothing to say."""
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setAccessibleName(accessible_name)
+    label.setStyleSheet(style)
+    label.setWordWrap(True)
+    label.setVisible(bool(text))
+    return label
