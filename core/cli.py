@@ -140,7 +140,7 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
     from dataclasses import replace
 
     from core.importers import import_csv, import_text
-    from core.targetlist import Folder, ListFileError, Settings, TargetList, load_list
+    from core.targetlist import ListFileError, Settings, TargetList, load_list
 
     path: Path = args.targets_file
     try:
@@ -161,9 +161,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
         ca_check=False if args.skip_ca_check else None,
         cn_check=False if args.skip_cn_check else None,
     )
-    wrapped = TargetList(loaded.name, Folder("command line", defaults=flags, folders=(loaded.root,)))
     jobs = []
-    for resolved in wrapped.resolved():
+    for resolved in loaded.resolved(flags):
         credentials = base.credentials
         if resolved.credential:
             credentials = _stored_credentials(resolved.credential)
