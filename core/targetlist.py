@@ -359,17 +359,22 @@ def _add_by_path(folder: Folder, items: list[tuple[tuple[str, ...], Target]]) ->
     return replace(folder, targets=(*folder.targets, *here), folders=tuple(subs))
 
 
+def inherited(name: str, chain: Sequence[Folder]) -> tuple[Any, Folder | None]:
+    """What a setting left as "inherit" gets below ``chain`` (outermost folder first): the nearest folder that sets
+    it, and that folder; or the built-in default and None."""
+    for folder in reversed(chain):
+        value = getattr(folder.defaults, name)
+        if value is not None:
+            return value, folder
+    return APP_DEFAULTS.get(name), None
+
+
 def _resolve(target: Target, chain: Sequence[Folder]) -> ResolvedTarget:
     """``chain``: the application's defaults as a pseudo-folder, then the list's root, down to the target's folder."""
     values: dict[str, Any] = {}
     for name in INHERITED:
         value = getattr(target, name)
-        if value is None:
-            value = next(
-                (getattr(f.defaults, name) for f in reversed(chain) if getattr(f.defaults, name) is not None),
-                APP_DEFAULTS.get(name),
-            )
-        values[name] = value
+        values[name] = value if value is not None else inherited(name, chain)[0]
     return ResolvedTarget(target=target, folder_path=tuple(f.name for f in chain[2:]), **values)
 
 

@@ -10,7 +10,16 @@ from dataclasses import replace
 from typing import Any
 
 from core.target import TargetError, parse_target
-from core.targetlist import APP_DEFAULTS, AUTH_METHODS, TRANSPORTS, Folder, InvalidField, Settings, Target, TargetList
+from core.targetlist import (
+    AUTH_METHODS,
+    TRANSPORTS,
+    Folder,
+    InvalidField,
+    Settings,
+    Target,
+    TargetList,
+    inherited,
+)
 from gui.listspecs import LIST_FIELD_NAMES
 from gui.messages import message_label
 from gui.qt import (
@@ -49,18 +58,9 @@ def app_settings_folder(defaults: Settings) -> Folder:
     return Folder(APP_SETTINGS, defaults, id=APP_SETTINGS)
 
 
-def inherited(name: str, chain: tuple[Folder, ...]) -> tuple[Any, str | None]:
-    """The value a setting left as "inherit" gets from ``chain`` (nearest folder first), and which folder
-    gives it (None: the built-in default)."""
-    for folder in reversed(chain):
-        value = getattr(folder.defaults, name)
-        if value is not None:
-            return value, folder.name
-    return APP_DEFAULTS.get(name), None
-
-
 def _inherit_text(name: str, chain: tuple[Folder, ...]) -> str:
-    value, source = inherited(name, chain)
+    value, folder = inherited(name, chain)
+    source = None if folder is None else folder.name
     if value is None:
         shown = {"port": "the transport's default port", "credential": "no credential"}.get(name, "none")
     elif isinstance(value, bool):
