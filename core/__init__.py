@@ -6,7 +6,7 @@ with Application() as app:
             result = op.get_instance()
 """
 
-from core.diagnosis import STAGES, Diagnosis, Failure, IdentifyInfo, StageReport, StageStatus
+from core.diagnosis import Diagnosis, Failure, IdentifyInfo, StageReport, StageStatus
 from core.mi import (
     AuthType,
     CancellationReason,
@@ -21,12 +21,14 @@ from core.mi import (
     UserCredentials,
 )
 from core.operation import Application, Operation, Session
+from core.stages import STAGE_NAMES, STAGES, Stage
 from core.target import Endpoint, TargetError, parse_target
 
 __version__ = "0.1.0"
 
 __all__ = [
     "STAGES",
+    "STAGE_NAMES",
     "Application",
     "AuthType",
     "CancellationReason",
@@ -44,6 +46,7 @@ __all__ = [
     "Operation",
     "OperationCallbacks",
     "Session",
+    "Stage",
     "StageReport",
     "StageStatus",
     "TargetError",

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import classify
-from core.diagnosis import Diagnosis, pending_stages
+from core import failures
+from core.diagnosis import Diagnosis
 from core.mi import DestinationOptions, OperationCallbacks
 from core.operation import Application, Operation
+from core.stages import pending_stages
 
 DEFAULT_CONCURRENCY = 32
 
@@ -178,6 +179,6 @@ def _cancelled_before_start(job: BatchJob) -> Diagnosis:
         target=job.destination,
         endpoint="",
         stages=pending_stages(),
-        failure=classify.cancelled(None),
+        failure=failures.cancelled(None),
         started_at=time.time(),
     )

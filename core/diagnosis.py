@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.mi import Instance, MIErrorCategory, MIResult
 
-STAGES: tuple[str, ...] = ("dns", "tcp", "tls", "wsman", "auth")
+if TYPE_CHECKING:
+    from core.failures.kinds import Fix
 
 
 class StageStatus(enum.StrEnum):
@@ -50,7 +52,7 @@ class IdentifyInfo:
 
 @dataclass(frozen=True)
 class Failure:
-    """A classified failure: the one shape every exception, HTTP status and SOAP fault is turned into."""
+    """A classified failure: one kind of the catalogue (``core.failures``), worded for this test."""
 
     stage: str | None
     result: MIResult
@@ -60,6 +62,9 @@ class Failure:
     windows_code: int | None = None
     wsman_fault_code: int | None = None
     detail: str = ""  # the short text shown in the stage's cell
+    kind: str = "unexpected"  # the catalogue's stable id, e.g. "tcp.refused"
+    problem: str = ""  # the reason in a few plain words, e.g. "Port 5985 closed — WinRM not listening"
+    fixes: tuple[Fix, ...] = ()  # commands that fix or check it, the target's name and port filled in
 
     @property
     def message_id(self) -> str:
@@ -106,6 +111,8 @@ class Diagnosis:
     elapsed_ms: float = 0.0
     started_at: float = 0.0  # time.time() when the test started
     running_stage: str | None = None  # set while the test is in flight
+    untested: str = ""  # why authentication was not tested ("no credentials"): a neutral result, not a failure
+    requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
 
     @property
     def ok(self) -> bool:
@@ -134,13 +141,6 @@ class Diagnosis:
         raise KeyError(name)
 
 
-def pending_stages() -> tuple[StageReport, ...]:
-    return _PENDING  # reports are frozen, so every test can share one tuple instead of building five
-
-
-_PENDING = tuple(StageReport(name, StageStatus.NOT_RUN) for name in STAGES)
-
-
 def with_stage(stages: tuple[StageReport, ...], report: StageReport) -> tuple[StageReport, ...]:
     for index, stage in enumerate(stages):
         if stage.name == report.name:
@@ -149,12 +149,10 @@ def with_stage(stages: tuple[StageReport, ...], report: StageReport) -> tuple[St
 
 
 __all__ = [
-    "STAGES",
     "Diagnosis",
     "Failure",
     "IdentifyInfo",
     "StageReport",
     "StageStatus",
-    "pending_stages",
     "with_stage",
 ]

@@ -99,7 +99,10 @@ class CancellationReason(enum.IntEnum):
 
 
 class AuthType(enum.StrEnum):
-    """Authentication for the ``auth`` stage. ``NONE`` stops after the anonymous Identify."""
+    """Authentication for the ``auth`` stage. ``NONE`` stops after the anonymous Identify.
+
+    What each one is and does lives in its unit of ``core.schemes``.
+    """
 
     NONE = "none"
     BASIC = "basic"
@@ -108,23 +111,6 @@ class AuthType(enum.StrEnum):
     KERBEROS = "kerberos"
     CREDSSP = "credssp"
     CERTIFICATE = "certificate"
-
-    @property
-    def challenge_names(self) -> tuple[str, ...]:
-        """The ``WWW-Authenticate`` scheme names a listener offers when it accepts this type."""
-        return _CHALLENGES[self]
-
-
-_CHALLENGES: dict[AuthType, tuple[str, ...]] = {
-    AuthType.NONE: (),
-    AuthType.BASIC: ("basic",),
-    # NTLM reaches a Windows listener through the Negotiate scheme; some stacks also offer bare NTLM.
-    AuthType.NTLM: ("negotiate", "ntlm"),
-    AuthType.NEGOTIATE: ("negotiate",),
-    AuthType.KERBEROS: ("kerberos", "negotiate"),
-    AuthType.CREDSSP: ("credssp",),
-    AuthType.CERTIFICATE: (),
-}
 
 
 class Instance(Mapping[str, Any]):

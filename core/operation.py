@@ -19,8 +19,9 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
-from core import classify
-from core.diagnosis import Diagnosis, Failure, StageReport, StageStatus, pending_stages, with_stage
+from core import failures
+from core.diagnosis import Diagnosis, Failure, StageReport, StageStatus, with_stage
+from core.failures.classify import classify
 from core.mi import (
     CancellationReason,
     DestinationOptions,
@@ -30,6 +31,8 @@ from core.mi import (
     OperationCallbacks,
 )
 from core.probe import Probe, check_options
+from core.stages import STAGE_NAMES, pending_stages
+from core.stages import stage as stage_unit
 from core.target import Endpoint, TargetError, parse_target
 from core.wire import Deadline, Interrupter, StopReason, literal_family, timers
 
@@ -178,12 +181,10 @@ class Operation:
     def _run(self) -> None:
         options = self.session.options
         if self.flags != 0:
-            self._finish_with(classify.invalid_input("flags", f"must be 0, not {self.flags!r}"))
+            self._finish_with(failures.invalid_input("flags", f"must be 0, not {self.flags!r}"))
             return
         if self.session.protocol.upper() != "WINRM":
-            self._finish_with(
-                classify.not_supported(f"protocol {self.session.protocol!r} is not supported", "Use protocol='WINRM'.")
-            )
+            self._finish_with(failures.failure("input.protocol", None, protocol=self.session.protocol))
             return
         problem = check_options(options)
         if problem is not None:
@@ -191,7 +192,7 @@ class Operation:
             return
         endpoint = self._target()
         if isinstance(endpoint, TargetError):
-            self._finish_with(classify.invalid_input(endpoint.field, endpoint.message))
+            self._finish_with(failures.invalid_input(endpoint.field, endpoint.message))
             return
         deadline = Deadline(options.timeout)
         self._started_at = time.time()
@@ -208,7 +209,8 @@ class Operation:
         try:
             diagnosis = probe.run()
         except Exception as exc:  # a bug of ours must still end in one final result, not a silent thread death
-            diagnosis = probe.diagnosis(classify.classify_exception(exc, probe.running or "dns", probe.context()))
+            stage = probe.running or STAGE_NAMES[0]
+            diagnosis = probe.diagnosis(classify(exc, stage, stage_unit(stage).timeout_kind, probe.context()))
         self._finish(diagnosis)
 
     def _on_stage(self, stages: tuple[StageReport, ...], running: str | None) -> None:
@@ -240,7 +242,7 @@ class Operation:
             probe = self._probe
             if probe is None:
                 self._interrupter.interrupt(reason)
-                self._finish_with(classify.cancelled(None))
+                self._finish_with(failures.cancelled(None))
                 return
             # Read where the probe is *before* waking it: once its socket is shut down it records its own failure.
             snapshot = probe.diagnosis(None)
@@ -249,12 +251,13 @@ class Operation:
                 return  # the probe reached its own verdict and is delivering it now
             self._interrupter.interrupt(reason)
             if stage is None:  # between stages: the next one would have started
-                stage = next((s.name for s in snapshot.stages if s.status is StageStatus.NOT_RUN), "auth")
+                stage = next((s.name for s in snapshot.stages if s.status is StageStatus.NOT_RUN), STAGE_NAMES[-1])
             if reason is StopReason.DEADLINE:
-                failure = classify.deadline(stage, probe.context())
+                context = probe.context()
+                failure = failures.failure(stage_unit(stage).timeout_kind(context), stage, context)
                 status = StageStatus.FAILED
             else:
-                failure = classify.cancelled(stage)
+                failure = failures.cancelled(stage)
                 status = StageStatus.CANCELLED
             elapsed = round((time.perf_counter() - probe.stage_started) * 1000, 1)
             report = StageReport(stage, status, elapsed, failure.detail)

@@ -5,18 +5,16 @@ or receiving an oversized answer all end the same way: the socket is shut down, 
 ``send`` is blocked on it at once (closing it from another thread would not). The reason is recorded first, so
 the classifier knows why the read failed without guessing from exception texts.
 
-The same sockets carry pywinrm's requests: :func:`channel_adapter` plugs into the ``requests`` session that
-pywinrm builds, so the authenticated Identify reuses the connection the earlier stages opened, and any new
-connection it needs goes through the same deadline, TLS settings and interruption.
+Errors are turned into :class:`core.errors.Problem` here, where they arise: the classifier never sees a socket or
+ssl exception. :mod:`core.http` speaks HTTP over these sockets.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
-import functools
+import errno
 import heapq
-import io
 import itertools
 import socket
 import ssl
@@ -24,10 +22,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from requests.adapters import HTTPAdapter
+from core.errors import Problem, Timeout
 
 MAX_RESPONSE_BYTES = 1024 * 1024  # an IdentifyResponse is a few KiB, encrypted or not
 
@@ -169,7 +166,12 @@ def resolve(host: str, port: int) -> list[Address]:
         return [(family, (host, port))]
     if family == socket.AF_INET6:
         return [(family, (host, port, 0, 0))]
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise Problem("dns.not_found", reason=exc.strerror) from None
+    except UnicodeError as exc:  # a label the IDNA codec refuses (too long, bad characters)
+        raise Problem("dns.not_found", reason=str(exc)) from None
     seen: list[Address] = []
     for family, _, _, _, sockaddr in infos:
         if (family, sockaddr) not in seen:
@@ -178,7 +180,7 @@ def resolve(host: str, port: int) -> list[Address]:
 
 
 def connect(addresses: list[Address], deadline: Deadline, interrupter: Interrupter) -> socket.socket:
-    """Connect to the first address that accepts, within the deadline. Raises the last error otherwise."""
+    """Connect to the first address that accepts, within the deadline; otherwise raise what the last one said."""
     last_error: OSError = TimeoutError("no address to connect to")
     for family, sockaddr in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -194,7 +196,21 @@ def connect(addresses: list[Address], deadline: Deadline, interrupter: Interrupt
             last_error = exc
             if isinstance(exc, Interrupted) or deadline.expired:
                 break
-    raise last_error
+    raise _connect_problem(last_error) from None
+
+
+def _connect_problem(exc: OSError) -> Exception:
+    if isinstance(exc, Interrupted):
+        return exc  # cancelled or out of time: the interrupter knows which
+    if isinstance(exc, TimeoutError):
+        return Timeout()
+    if isinstance(exc, ConnectionRefusedError):
+        return Problem("tcp.refused")
+    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return Problem("tcp.no_route", reason=exc.strerror)
+    if isinstance(exc, ConnectionResetError | ConnectionAbortedError):
+        return Problem("http.closed")
+    return exc
 
 
 @dataclass(frozen=True)
@@ -234,10 +250,17 @@ def start_tls(
     tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
     interrupter.register(tls)
     tls.settimeout(max(deadline.remaining(), 0.001))
-    tls.do_handshake()
-    if not settings.ca_check and settings.cn_check:
-        # With the CA check off, OpenSSL cannot check the name for us; do it on the certificate itself.
-        check_certificate_name(tls.getpeercert(binary_form=True), host)
+    try:
+        tls.do_handshake()
+        if not settings.ca_check and settings.cn_check:
+            # With the CA check off, OpenSSL cannot check the name for us; do it on the certificate itself.
+            check_certificate_name(tls.getpeercert(binary_form=True), host)
+    except TimeoutError:
+        raise Timeout() from None
+    except ssl.SSLError as exc:  # CertificateNameError included
+        raise tls_problem(exc) from None
+    except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+        raise Problem("tls.closed") from None
     return tls
 
 
@@ -278,53 +301,46 @@ def _dns_name_matches(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-# --- bounded reading ----------------------------------------------------------------------------------------
+
+_VERIFY_EXPIRED = {9, 10}  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
+_VERIFY_HOSTNAME = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_PLAIN_TEXT_REASONS = {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"}
+_OLD_TLS_REASONS = {
+    "UNSUPPORTED_PROTOCOL",
+    "TLSV1_ALERT_PROTOCOL_VERSION",
+    "NO_PROTOCOLS_AVAILABLE",
+    "NO_CIPHERS_AVAILABLE",
+    "NO_SHARED_CIPHER",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE",
+    "WRONG_SSL_VERSION",
+}
 
 
-class _BoundedRaw(socket.SocketIO):
-    """A socket reader that stops the test once one response exceeds its byte budget."""
-
-    def __init__(self, sock: socket.socket, budget: int, interrupter: Interrupter) -> None:
-        super().__init__(sock, "rb")
-        sock._io_refs += 1  # type: ignore[attr-defined]  # as socket.makefile does, so close() is balanced
-        self._budget = budget
-        self._interrupter = interrupter
-
-    def readinto(self, buffer: Any) -> int | None:
-        count = super().readinto(buffer)
-        if count:
-            self._budget -= count
-            if self._budget < 0:
-                self._interrupter.interrupt(StopReason.OVERSIZED)
-                raise Interrupted("the answer is larger than any WS-Management reply should be")
-        return count
-
-
-class BoundedSocket:
-    """Wraps a connected socket: reads through ``makefile`` are capped at ``MAX_RESPONSE_BYTES`` per answer.
-
-    http.client (and so urllib3 and requests) reads every response through ``sock.makefile("rb")``; everything
-    else is passed through to the real socket.
-    """
-
-    def __init__(self, sock: socket.socket, interrupter: Interrupter) -> None:
-        self.real = sock
-        self._interrupter = interrupter
-
-    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: Any) -> io.BufferedReader:
-        if "w" in mode:
-            raise ValueError("write through sendall")
-        return io.BufferedReader(_BoundedRaw(self.real, MAX_RESPONSE_BYTES, self._interrupter))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
+def tls_problem(exc: ssl.SSLError) -> Problem:
+    """What a failed handshake means, by OpenSSL's verify code and reason (never by message text)."""
+    reason = str(getattr(exc, "verify_message", None) or exc.reason or exc)
+    if isinstance(exc, CertificateNameError) or (
+        isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_code in _VERIFY_HOSTNAME
+    ):
+        return Problem("tls.wrong_name", reason=reason)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return Problem("tls.expired" if exc.verify_code in _VERIFY_EXPIRED else "tls.untrusted", reason=reason)
+    if exc.reason in _PLAIN_TEXT_REASONS:
+        return Problem("tls.plain_text")
+    if exc.reason == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
+        return Problem("tls.client_certificate", reason=exc.reason)
+    if exc.reason in _OLD_TLS_REASONS:
+        return Problem("tls.too_old", reason=reason)
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError) or exc.reason == "UNEXPECTED_EOF_WHILE_READING":
+        return Problem("tls.closed")
+    return Problem("tls.failed", reason=reason)
 
 
-# --- the channel pywinrm's requests go through --------------------------------------------------------------
+# --- the connections of one test ----------------------------------------------------------------------------
 
 
 class Channel:
-    """The connections of one test to one endpoint: the one the stages opened, and any pywinrm needs later."""
+    """Opens the connections of one test to one endpoint: TCP, then TLS where asked, within the deadline."""
 
     def __init__(
         self,
@@ -339,11 +355,8 @@ class Channel:
         self.tls = tls
         self.deadline = deadline
         self.interrupter = interrupter
-        self.verified = tls is not None and tls.ca_check
         self.context = tls.context() if tls else None
-        self._idle: socket.socket | None = None
         self.connections_opened = 0
-        self.last_challenges: tuple[str, ...] = ()  # WWW-Authenticate of the latest 401
 
     def open(self) -> socket.socket:
         sock = connect(self.addresses, self.deadline, self.interrupter)
@@ -351,99 +364,3 @@ class Channel:
         if self.tls is None or self.context is None:
             return sock
         return start_tls(sock, self.tls, self.context, self.host, self.deadline, self.interrupter)
-
-    def keep_idle(self, sock: socket.socket) -> None:
-        """Offer a connection whose last response was read to the end, for the next request to reuse."""
-        self._idle = sock
-
-    def take(self) -> socket.socket:
-        sock, self._idle = self._idle, None
-        return sock if sock is not None else self.open()
-
-    def adapter(self) -> HTTPAdapter:
-        return channel_adapter(self)
-
-
-def channel_adapter(channel: Channel) -> HTTPAdapter:
-    """A ``requests`` adapter whose every connection comes from ``channel``; no proxies, no retries."""
-    return _adapter_class()(channel)
-
-
-@functools.cache
-def _adapter_class() -> Callable[[Channel], HTTPAdapter]:
-    # Built on first use: requests and urllib3 cost ~50 ms to import, and only pywinrm's schemes need them, so an
-    # anonymous test (and the CLI's cold start) never pays for them.
-    from requests.adapters import HTTPAdapter
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    class _ChannelConnectionMixin:
-        channel: Channel
-        sock: Any
-        timeout: Any
-
-        def _take(self) -> None:
-            self.sock = BoundedSocket(self.channel.take(), self.channel.interrupter)
-
-    class _ChannelHTTPConnection(_ChannelConnectionMixin, HTTPConnection):
-        def connect(self) -> None:
-            self._take()
-
-    class _ChannelHTTPSConnection(_ChannelConnectionMixin, HTTPSConnection):
-        def connect(self) -> None:
-            self._take()
-            self.is_verified = self.channel.verified
-
-    class _ChannelHTTPPool(HTTPConnectionPool):
-        ConnectionCls = _ChannelHTTPConnection
-        channel: Channel
-
-        def _new_conn(self) -> Any:
-            conn = super()._new_conn()
-            conn.channel = self.channel  # type: ignore[attr-defined]
-            return conn
-
-    class _ChannelHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = _ChannelHTTPSConnection
-        channel: Channel
-
-        def _new_conn(self) -> Any:
-            conn = super()._new_conn()
-            conn.channel = self.channel  # type: ignore[attr-defined]
-            return conn
-
-    class ChannelAdapter(HTTPAdapter):
-        """A ``requests`` adapter whose every connection comes from a :class:`Channel`; no proxies, no retries.
-
-        It hands out one pool whatever the request's pool key: NTLM is bound to its connection, and a second pool
-        would authenticate again on a fresh one.
-        """
-
-        def __init__(self, channel: Channel) -> None:
-            self.channel = channel
-            self._pool: HTTPConnectionPool | None = None
-            super().__init__(pool_connections=1, pool_maxsize=1, max_retries=0)
-
-        def get_connection_with_tls_context(
-            self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
-        ) -> HTTPConnectionPool:
-            if self._pool is None:
-                https = self.channel.tls is not None
-                pool_class = _ChannelHTTPSPool if https else _ChannelHTTPPool
-                port = int(self.channel.addresses[0][1][1]) if self.channel.addresses else (443 if https else 80)
-                self._pool = pool_class(self.channel.host, port, maxsize=1, block=False, retries=0)
-                self._pool.channel = self.channel
-            return self._pool
-
-        def close(self) -> None:
-            if self._pool is not None:
-                self._pool.close()
-            super().close()
-
-        def build_response(self, req: Any, resp: Any) -> Any:
-            response = super().build_response(req, resp)
-            if response.status_code == 401:
-                self.channel.last_challenges = tuple(resp.headers.getlist("WWW-Authenticate"))
-            return response
-
-    return ChannelAdapter

@@ -14,6 +14,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from core.diagnosis import IdentifyInfo
+from core.errors import Problem
 
 SOAP_NS = "http://www.w3.org/2003/05/soap-envelope"
 WSMID_NS = "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
@@ -94,6 +95,14 @@ def parse_identify_response(data: bytes, authenticated: bool = False) -> Identif
         raise XmlError("the service answered with a SOAP fault instead of an IdentifyResponse")
     found = ", ".join(_local(e.tag) for e in body) or "nothing"
     raise XmlError(f"expected an IdentifyResponse, the body holds {found}")
+
+
+def identify_info(data: bytes, authenticated: bool = False) -> IdentifyInfo:
+    """The IdentifyResponse in an answer; anything else is a ``wsman.not_wsman`` problem."""
+    try:
+        return parse_identify_response(data, authenticated)
+    except XmlError as exc:
+        raise Problem("wsman.not_wsman", reason=str(exc)) from None
 
 
 def _identify_info(element: Element, authenticated: bool) -> IdentifyInfo:

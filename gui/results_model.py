@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import STAGES, DestinationOptions, Diagnosis, StageStatus
+from core import STAGE_NAMES, DestinationOptions, Diagnosis, StageStatus
 from core.mi import MIErrorCategory
 from core.report import verdict
 from gui.icons import icon
@@ -75,7 +75,7 @@ HEADER_TIPS = {
     Column.AUTH: "The credentials are accepted (skipped without authentication)",
 }
 STAGE_COLUMNS = {Column.DNS: "dns", Column.TCP: "tcp", Column.TLS: "tls", Column.WSMAN: "wsman", Column.AUTH: "auth"}
-assert tuple(STAGE_COLUMNS.values()) == STAGES
+assert tuple(STAGE_COLUMNS.values()) == STAGE_NAMES
 
 
 class State(enum.StrEnum):

@@ -27,8 +27,8 @@ import pytest
 from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials
 from core.cli import main
 from core.lab import Lab
-from core.probe import NOTE_CA_NOT_VERIFIED
 from core.report import diagnosis_to_dict, ticket_text
+from core.stages.tls import NOTE_CA_NOT_VERIFIED
 from tests.quality import tally
 
 MARKER = "Marker-Pa55-9f1c"

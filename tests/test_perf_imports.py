@@ -1,7 +1,8 @@
 """Cold start: an anonymous check loads only the standard library and defusedxml (bench 1b).
 
-pywinrm, requests, urllib3, spnego and cryptography cost the CLI ~100 ms of imports; they are loaded only when a
-test actually authenticates. Each case runs the real CLI in a fresh interpreter against the lab and lists which of
+pyspnego and cryptography cost the CLI tens of milliseconds of imports; they are loaded only when a test
+authenticates with a scheme that needs them. pywinrm, requests and urllib3 are never loaded: TestConnection speaks
+HTTP itself (h11). Each case runs the real CLI in a fresh interpreter against the lab and lists which of
 those packages ended up in ``sys.modules``.
 """
 
@@ -53,7 +54,7 @@ def test_anonymous_check_of_a_failing_target_does_not_import_it_either(lab: Lab)
     assert result == {"code": 1, "heavy": []}
 
 
-def test_authenticated_check_still_loads_what_it_needs(lab: Lab) -> None:
+def test_basic_over_https_needs_no_authentication_library(lab: Lab) -> None:
     result = _check(
         "--auth",
         "basic",
@@ -66,5 +67,15 @@ def test_authenticated_check_still_loads_what_it_needs(lab: Lab) -> None:
         lab.url("winrm-https"),
         env={"TC_PW": lab.users["alice"]},
     )
+    assert result == {"code": 0, "heavy": []}
+
+
+def test_ntlm_loads_pyspnego_and_nothing_of_pywinrm_or_requests(lab: Lab) -> None:
+    result = _check(
+        "--auth", "ntlm", "--user", "alice", "--password-env", "TC_PW", lab.url("winrm-http"),
+        env={"TC_PW": lab.users["alice"]},
+    )
     assert result["code"] == 0
-    assert "winrm" in result["heavy"]  # type: ignore[operator]
+    heavy = result["heavy"]
+    assert isinstance(heavy, list) and "spnego" in heavy
+    assert not {"winrm", "requests", "requests_ntlm", "urllib3"} & set(heavy)

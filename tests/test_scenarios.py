@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core import Application, AuthType, DestinationOptions, MIResult, UserCredentials
-from core.classify import (
+from core.demo import mismatch, options_for
+from core.diagnosis import Diagnosis
+from core.failures.codes import (
     ERROR_ACCESS_DENIED,
     ERROR_WINHTTP_SECURE_FAILURE,
     ERROR_WSMAN_CANNOT_CONNECT,
@@ -13,8 +15,6 @@ from core.classify import (
     ERROR_WSMAN_TIMEOUT,
     ERROR_WSMAN_URL_NOT_FOUND,
 )
-from core.demo import mismatch, options_for
-from core.diagnosis import Diagnosis
 from core.lab import SCENARIOS, Lab
 from tests.quality import tally
 
@@ -110,11 +110,13 @@ def test_name_not_resolved_fails_at_dns() -> None:
     assert "nslookup" in diagnosis.failure.hint
 
 
-def test_missing_credentials_are_bad_input_naming_the_field(lab: Lab) -> None:
+def test_without_credentials_every_other_stage_runs_and_auth_is_not_tested(lab: Lab) -> None:
     diagnosis = run(lab.url("winrm-http"), DestinationOptions(auth=AuthType.NTLM))
-    assert diagnosis.result is MIResult.INVALID_PARAMETER
-    assert diagnosis.failure is not None and diagnosis.failure.message.startswith("credentials:")
-    assert all(s.status == "not_run" for s in diagnosis.stages)
+    assert diagnosis.ok and diagnosis.result is MIResult.OK  # neutral: nothing failed
+    assert diagnosis.untested == "no credentials"
+    assert diagnosis.stage("wsman").status == "ok"
+    auth = diagnosis.stage("auth")
+    assert auth.status == "skipped" and auth.detail == "not tested — no credentials"
 
 
 def test_kerberos_without_its_library_is_a_clear_result(lab: Lab) -> None:

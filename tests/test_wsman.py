@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import errno
-
 import pytest
 
-from core.mi import MIErrorCategory
 from core.wsman import XmlError, parse_fault, parse_identify_response
 
 # Shape of an unauthenticated Server 2012 R2 answer: chef/knife-windows spec/unit/knife/wsman_test_spec.rb
@@ -81,13 +78,16 @@ def test_the_windows_timeout_fault_keeps_its_code() -> None:
 
 
 def test_a_localised_fault_is_classified_by_its_codes() -> None:
-    from core.classify import classify_fault
+    from core.failures import failure
+    from core.failures.classify import fault_problem
 
     fault = parse_fault(GERMAN_ACCESS_DENIED)
     assert fault is not None
-    failure = classify_fault("auth", fault)
-    assert failure.category.name == "ACCESS_DENIED" and failure.windows_code == 5
-    assert "Zugriff verweigert" in failure.message  # the server's words are shown verbatim
+    problem = fault_problem(fault)
+    assert problem.kind == "fault.access_denied"
+    found = failure(problem.kind, "auth", **problem.facts)
+    assert found.category.name == "ACCESS_DENIED" and found.windows_code == 5
+    assert "Zugriff verweigert" in found.message  # the server's words are shown verbatim
 
 
 @pytest.mark.parametrize(
@@ -104,14 +104,3 @@ def test_a_localised_fault_is_classified_by_its_codes() -> None:
 def test_anything_else_is_a_clear_xml_error(bad: bytes) -> None:
     with pytest.raises(XmlError):
         parse_identify_response(bad)
-
-
-@pytest.mark.parametrize("error", [ConnectionResetError(errno.ECONNRESET, "reset"),
-                                   OSError(errno.ENOTCONN, "Transport endpoint is not connected")])
-def test_a_listener_that_accepts_and_resets_at_once_is_a_closed_connection(error: OSError) -> None:
-    """Found by the fuzzing server: a reset right after accept can surface as ENOTCONN from getpeername()."""
-    from core.classify import Context, classify_exception
-
-    failure = classify_exception(error, "tcp", Context("srv01", 5985, "http"))
-    assert failure.stage == "wsman" and failure.category is MIErrorCategory.CONNECTION_ERROR
-    assert failure.message == "The connection was closed without an answer."

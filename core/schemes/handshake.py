@@ -1,0 +1,147 @@
+"""Schemes that authenticate with a token handshake in HTTP headers (NTLM, Negotiate, Kerberos, CredSSP).
+
+pyspnego makes and reads the tokens; this module carries them the way Windows' own client does. The first token
+goes with an empty body; each challenge in a 401 is answered on the same connection; the Identify goes with the last
+token, sealed with the finished context over HTTP (MS-WSMV 2.2.9.1) and in clear inside TLS over HTTPS, where the
+context is bound to the listener's certificate (``tls-server-end-point``, Windows' Extended Protection). For NTLM
+that is two requests on one connection; pywinrm spends two more (an unauthenticated request to learn the scheme,
+which the ``wsman`` stage already knows, and an empty POST before sending anything sealed).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any
+
+from core import sealing
+from core.errors import Problem
+from core.failures import codes
+from core.http import Reply
+from core.schemes.base import Authenticated, Conversation, Scheme, end_point_hash
+from core.wsman import IDENTIFY_REQUEST
+
+if TYPE_CHECKING:
+    import spnego
+
+_MAX_LEGS = 8  # NTLM takes two, Kerberos one or two, CredSSP about five: more is a server playing games
+
+
+class TokenScheme(Scheme):
+    protocol: str  # pyspnego's name for it
+    header: str = "Negotiate"  # the Authorization scheme its tokens travel under
+    sealing_protocol: str = sealing.SPNEGO
+
+    def header_for(self, offered: tuple[str, ...]) -> str:
+        return self.header
+
+    def context(self, conversation: Conversation) -> spnego.ContextProxy:
+        import spnego
+        import spnego.channel_bindings
+
+        creds = conversation.user
+        bindings = None
+        digest = end_point_hash(conversation.peer_certificate) if conversation.peer_certificate else None
+        if digest is not None:
+            bindings = spnego.channel_bindings.GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
+        return spnego.client(
+            creds.qualified_username,
+            creds.password or None,
+            hostname=conversation.endpoint.host,
+            service="http",
+            protocol=self.protocol,
+            channel_bindings=bindings,
+            options=self.spnego_options(creds.password),
+        )
+
+    def spnego_options(self, password: str) -> Any:
+        import spnego
+
+        return spnego.NegotiateOptions.none
+
+    def authenticate(self, conversation: Conversation) -> Authenticated:
+        header = self.header_for(conversation.offered)
+        try:
+            client = self.context(conversation)
+            token = client.step()
+        except ImportError as exc:
+            raise Problem("auth.unavailable", reason=str(exc), install_hint=self.install_hint) from None
+        except Exception as exc:  # pyspnego's own errors, raised before anything was sent
+            raise library_problem(exc) from None
+        for leg in range(_MAX_LEGS):
+            headers = {"Authorization": f"{header} {_b64(token)}"} if token else {}
+            if client.complete:
+                return self._identify(conversation, client, headers, bound=leg > 0)
+            # Nothing can be sealed before the handshake ends, so the handshake's requests carry no body.
+            reply = conversation.post(b"", headers, bound=leg > 0)
+            challenge = _token(reply.all("www-authenticate"), header)
+            if reply.status == 401 and challenge is None:
+                conversation.offered = reply.all("www-authenticate") or conversation.offered
+                if reply.all("www-authenticate") and self.offered_in(reply.all("www-authenticate")) and leg == 0:
+                    raise Problem("auth.no_challenge")
+                raise conversation.refused(reply, self, 0)
+            if reply.status not in (200, 401):
+                raise conversation.refused(reply, self, 0)
+            try:
+                token = client.step(challenge)
+            except Exception as exc:  # a token the context refuses: forged, or for another context
+                raise library_problem(exc) from None
+            if reply.status == 200:  # the service is done; the context must be too (mutual authentication)
+                if not client.complete:
+                    reason = "the service accepted a handshake the client did not finish"
+                    raise Problem("auth.local_error", reason=reason)
+                return self._identify(conversation, client, {}, bound=True)
+        raise Problem("auth.local_error", reason=f"the handshake did not finish in {_MAX_LEGS} requests")
+
+    def _identify(
+        self, conversation: Conversation, client: spnego.ContextProxy, headers: dict[str, str], bound: bool
+    ) -> Authenticated:
+        body = IDENTIFY_REQUEST
+        if conversation.sealed:
+            headers = {**headers, "Content-Type": sealing.content_type(self.sealing_protocol)}
+            body = sealing.seal(client, IDENTIFY_REQUEST, self.sealing_protocol)
+        reply = conversation.post(body, headers, bound=bound)
+        answer = self._open(client, reply)
+        if reply.status != 200:
+            raise conversation.refused(Reply(reply.status, reply.reason, reply.headers, answer), self, len(body))
+        sealed = ", messages encrypted" if conversation.sealed else ""
+        return Authenticated(answer, f"{self.auth.value} as {conversation.user.qualified_username}{sealed}")
+
+    def _open(self, client: spnego.ContextProxy, reply: Reply) -> bytes:
+        if sealing.sealed_protocol(reply.header("content-type")) is None:
+            return reply.body
+        try:
+            return sealing.unseal(client, reply.body)
+        except sealing.SealingError as exc:  # the answer cannot be trusted either way
+            raise Problem("wsman.not_wsman", reason=f"the encrypted answer cannot be opened ({exc})") from None
+
+    install_hint = "Install the missing package, or pick another scheme."
+
+
+def library_problem(exc: Exception) -> Problem:
+    """pyspnego's error as a problem, by the Windows code it carries (its text is the library's, quoted)."""
+    code = getattr(exc, "nt_status", None)
+    if code == codes.SEC_E_NO_AUTHENTICATING_AUTHORITY:
+        return Problem("auth.no_authority", reason=str(exc))
+    if code == codes.SEC_E_WRONG_PRINCIPAL:
+        return Problem("auth.wrong_principal", reason=str(exc))
+    return Problem("auth.local_error", reason=str(exc))
+
+
+def _b64(token: bytes | None) -> str:
+    return base64.b64encode(token or b"").decode()
+
+
+def _token(challenges: tuple[str, ...], scheme: str) -> bytes | None:
+    """The token of ``scheme`` in a 401's ``WWW-Authenticate`` headers (None when it carries none)."""
+    for challenge in challenges:
+        name, _, token = challenge.strip().partition(" ")
+        if name.lower() == scheme.lower() and token.strip():
+            try:
+                return base64.b64decode(token.strip(), validate=True)
+            except binascii.Error:
+                return None
+    return None
+
+
+__all__ = ["TokenScheme", "library_problem"]

@@ -1,0 +1,33 @@
+"""What a stage is: one layer of the test, with its name, its words for people, and how it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.failures import Context
+    from core.probe import Probe
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A stage that did not run, or not to the end, for a reason worth its cell (not the stage's usual one)."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # stable: JSON, CSV and the saved history use it
+    title: str  # the column heading
+    tooltip: str  # what the stage checks, in a sentence
+    skip_reason: str  # the cell's text when the stage does not apply ("http" for tls)
+    run: Callable[[Probe], str | Skipped | None]  # a passed stage's detail; None: the stage does not apply
+    timeout_kind: Callable[[Context], str]  # the failure kind when the deadline ends this stage
+
+
+def fixed(kind: str) -> Callable[[Context], str]:
+    """A stage that always times out the same way."""
+    return lambda _ctx: kind
