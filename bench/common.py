@@ -205,7 +205,8 @@ class WireCounter:
                 kind = "encrypted" if "multipart/encrypted" in (request.header("content-type") or "") else "SOAP"
                 what = f"{request.method} {kind} body {len(request.body)} B, Authorization: {scheme or '(none)'}"
                 with counter._lock:
-                    counter.trace.append((endpoint.scenario.name, f"{what} → {response.status}"))
+                    status = response.status if response is not None else "no answer"
+                    counter.trace.append((endpoint.scenario.name, f"{what} → {status}"))
             return response
 
         cls.serve, cls.respond = counting_serve, counting_respond

@@ -160,6 +160,7 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
         auth=args.auth,
         ca_check=False if args.skip_ca_check else None,
         cn_check=False if args.skip_cn_check else None,
+        allow_unencrypted=True if args.allow_unencrypted else None,
     )
     jobs = []
     for resolved in loaded.resolved(flags):
@@ -174,6 +175,7 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
             credentials=credentials,
             cert_ca_check=resolved.ca_check,
             cert_cn_check=resolved.cn_check,
+            allow_unencrypted=resolved.allow_unencrypted,
         )
         jobs.append(BatchJob(resolved.target.host, options))
     return jobs

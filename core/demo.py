@@ -22,7 +22,8 @@ def options_for(endpoint: LabEndpoint, lab: Lab, timeout: float = DEMO_TIMEOUT) 
         auth=AuthType(endpoint.auth),
         credentials=credentials,
         ca_file=lab.ca_file if endpoint.transport == "https" else None,
-        timeout=timeout,
+        timeout=max(timeout, endpoint.timeout or 0),
+        allow_unencrypted=endpoint.allow_unencrypted,
     )
 
 
@@ -32,9 +33,9 @@ def demo_jobs(lab: Lab, timeout: float = DEMO_TIMEOUT) -> list[BatchJob]:
 
 def mismatch(endpoint: LabEndpoint, diagnosis: Diagnosis) -> str | None:
     """None when the test ended as the scenario expects, else what differs."""
-    got_category = diagnosis.failure.category.name if diagnosis.failure else None
-    got = (diagnosis.ok, diagnosis.failed_stage, diagnosis.result.mi_name, got_category)
-    wanted = (endpoint.expect_ok, endpoint.expect_stage, endpoint.expect_result, endpoint.expect_category)
+    failure = diagnosis.failure
+    got = (diagnosis.ok, diagnosis.failed_stage, failure.kind if failure else None, diagnosis.result.mi_name)
+    wanted = (endpoint.expect_ok, endpoint.expect_stage, endpoint.expect_kind, endpoint.expect_result)
     if got == wanted:
         return None
     return f"expected {wanted}, got {got}"

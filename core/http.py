@@ -160,6 +160,8 @@ class HttpClient:
             raise Timeout() from None
         except OSError as exc:
             if exc.errno in _CLOSED_ERRNOS or isinstance(exc, ssl.SSLEOFError):
+                # What closed it may still be waiting to be read: a TLS 1.3 server's "certificate required" alert.
+                self._recv(sock)
                 raise _NoAnswer() from None
             raise
 
@@ -167,12 +169,13 @@ class HttpClient:
         protocol, sock = connection.protocol, connection.sock
         head: h11.Response | None = None
         body = bytearray()
+        start = b""  # the first bytes of the answer, to tell a banner from HTTP at once
         received = 0
         while True:
             try:
                 event = protocol.next_event()
             except h11.RemoteProtocolError as exc:
-                raise self._broken(exc, received, bytes(protocol.trailing_data[0])) from None
+                raise self._broken(exc, received, start) from None
             if event is h11.NEED_DATA:
                 chunk = self._recv(sock)
                 if not chunk and not received:
@@ -182,6 +185,10 @@ class HttpClient:
                 if received > MAX_RESPONSE_BYTES:
                     self.channel.interrupter.interrupt(StopReason.OVERSIZED)
                     raise Problem("http.oversized")
+                if len(start) < 64:
+                    start = (start + chunk)[:64]
+                    if not _may_be_http(start):  # another protocol's greeting: no need to wait for more of it
+                        raise _not_http(start)
                 protocol.receive_data(chunk)
             elif isinstance(event, h11.Response):
                 head = event
@@ -218,17 +225,24 @@ class HttpClient:
                 return b""
             raise
 
-    def _broken(self, exc: h11.RemoteProtocolError, received: int, pending: bytes) -> Problem:
+    def _broken(self, exc: h11.RemoteProtocolError, received: int, start: bytes) -> Problem:
         if received == 0:
             return Problem("http.closed")
-        if not pending.startswith(b"HTTP/") and not b"HTTP/".startswith(pending[:5]):
-            banner = pending.split(b"\n", 1)[0].decode("latin-1", "replace").strip()[:60]
-            return Problem("http.not_http", banner=banner)
+        if not start.startswith(b"HTTP/"):
+            return _not_http(start)
         return Problem("http.broken", reason=str(exc) or type(exc).__name__)
 
     def _drop(self, connection: _Connection) -> None:
         self.channel.interrupter.forget(connection.sock)
         connection.sock.close()
+
+
+def _may_be_http(start: bytes) -> bool:
+    return start.startswith(b"HTTP/") or b"HTTP/".startswith(start)
+
+
+def _not_http(start: bytes) -> Problem:
+    return Problem("http.not_http", banner=start.split(b"\n", 1)[0].decode("latin-1", "replace").strip()[:60])
 
 
 def _still_open(sock: socket.socket) -> bool:

@@ -21,7 +21,10 @@ from core.target import TargetError, parse_target
 from core.targetlist import INHERITED, Folder, InvalidField, Target, TargetList
 
 #: Columns of a list CSV, in export order. Only ``host`` is required on import.
-LIST_COLUMNS = ("host", "port", "transport", "auth", "credential", "folder", "name", "notes", "ca_check", "cn_check")
+LIST_COLUMNS = (
+    "host", "port", "transport", "auth", "credential", "folder", "name", "notes", "ca_check", "cn_check",
+    "allow_unencrypted",
+)  # fmt: skip
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 
@@ -116,6 +119,7 @@ def _target_from_cells(cells: dict[str, str]) -> tuple[tuple[str, ...], Target]:
         credential=cells.get("credential", "").strip() or None,
         ca_check=_parse_bool(cells.get("ca_check", ""), "ca_check"),
         cn_check=_parse_bool(cells.get("cn_check", ""), "cn_check"),
+        allow_unencrypted=_parse_bool(cells.get("allow_unencrypted", ""), "allow_unencrypted"),
         notes=cells.get("notes", ""),
     )
     return folder, target

@@ -9,7 +9,6 @@ a synchronous caller, on the caller's; :mod:`core.operation` owns threads, deadl
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -69,6 +68,7 @@ class Probe:
     socket: socket.socket | None = None  # the connection the tcp (and tls) stage opened
     connect_ms: float = 0.0
     channel: Channel | None = None
+    peer_certificate: bytes | None = None  # the listener's TLS certificate (DER), for channel binding
     anonymous_silent: bool = False  # the anonymous Identify got no answer in its share of the deadline
     requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
     untested: str = ""  # why authentication was not tested ("no credentials")
@@ -119,11 +119,6 @@ class Probe:
             if self.socket is not None:
                 self._http.adopt(self.socket)
         return self._http
-
-    def peer_certificate(self) -> bytes | None:
-        """The listener's TLS certificate (DER), for channel binding."""
-        sock = self.socket
-        return sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
 
     def prove_wsman(self) -> None:
         """A later answer proves the service that stayed silent to the anonymous Identify."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.atomicfile import atomic_write_bytes
+from core.mi import AuthType
 from core.target import Endpoint, parse_target
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,17 @@ log = logging.getLogger(__name__)
 FORMAT = "testconnection-targets"
 VERSION = 1
 TRANSPORTS = ("http", "https")
-AUTH_METHODS = ("none", "basic", "ntlm", "negotiate", "kerberos", "credssp", "certificate")
+AUTH_METHODS = tuple(auth.value for auth in AuthType)
 #: The fields a folder can give its targets. The order is the order of CSV columns and of the JSON keys.
-INHERITED = ("port", "transport", "auth", "credential", "ca_check", "cn_check")
-APP_DEFAULTS: dict[str, Any] = {"transport": "http", "auth": "none", "ca_check": True, "cn_check": True}
+INHERITED = ("port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted")
+_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted")
+APP_DEFAULTS: dict[str, Any] = {
+    "transport": "http",
+    "auth": "none",
+    "ca_check": True,
+    "cn_check": True,
+    "allow_unencrypted": False,
+}
 
 
 class InvalidField(ValueError):
@@ -63,7 +71,7 @@ def _check_settings(owner: str, values: Settings | Target) -> None:
         raise InvalidField("auth", f"{owner}: auth must be one of {', '.join(AUTH_METHODS)}, got {values.auth!r}")
     if values.credential is not None and (not isinstance(values.credential, str) or not values.credential):
         raise InvalidField("credential", f"{owner}: credential must be a non-empty name, got {values.credential!r}")
-    for name in ("ca_check", "cn_check"):
+    for name in _SWITCHES:
         value = getattr(values, name)
         if value is not None and not isinstance(value, bool):
             raise InvalidField(name, f"{owner}: {name} must be true or false, got {value!r}")
@@ -79,6 +87,7 @@ class Settings:
     credential: str | None = None
     ca_check: bool | None = None
     cn_check: bool | None = None
+    allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class Target:
     credential: str | None = None
     ca_check: bool | None = None
     cn_check: bool | None = None
+    allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
     notes: str = ""
     id: str = field(default_factory=new_id)
 
@@ -143,6 +153,7 @@ class ResolvedTarget:
     credential: str | None
     ca_check: bool
     cn_check: bool
+    allow_unencrypted: bool
 
     def endpoint(self) -> Endpoint:
         """Where to connect. A scheme or port written in the host wins, as on the command line."""

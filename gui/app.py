@@ -112,20 +112,14 @@ def _quit_on_ctrl_c(window: MainWindow) -> None:
 
 def demo_specs(lab: Lab, preferences_timeout: float) -> list[TestSpec]:
     """One row per lab endpoint, tried the way the lab suggests. The demo passwords live in memory only."""
-    from core import AuthType, DestinationOptions, UserCredentials
+    from core.demo import options_for
     from core.target import parse_target
     from gui.results_model import TestSpec
 
     specs = []
     for endpoint in lab.endpoints:
-        parsed = parse_target(endpoint.url)
-        credentials = None
-        if endpoint.username is not None:
-            credentials = UserCredentials(endpoint.username, endpoint.password or "")
-        options = DestinationOptions(transport=parsed.transport, port=parsed.port, url_prefix=parsed.url_prefix,
-                                     auth=AuthType(endpoint.auth), credentials=credentials, ca_file=lab.ca_file,
-                                     timeout=preferences_timeout)
-        specs.append(TestSpec(endpoint.url, parsed.label, options, name=endpoint.name,
+        options = options_for(endpoint, lab, preferences_timeout)
+        specs.append(TestSpec(endpoint.url, parse_target(endpoint.url).label, options, name=endpoint.name,
                               description=endpoint.description))
     return specs
 
@@ -144,7 +138,8 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
             credentials[credential] = StoredCredential(credential, endpoint.username, endpoint.password or "")
         folder = DEMO_FOLDERS[endpoint.expect_stage if not endpoint.expect_ok else None]
         folders[folder].append(Target(host=endpoint.url, name=endpoint.name, auth=endpoint.auth,
-                                      credential=credential, notes=endpoint.description))
+                                      credential=credential, notes=endpoint.description,
+                                      allow_unencrypted=endpoint.allow_unencrypted or None))
     from gui.listpanel import DEMO_LIST_NAME
 
     root = Folder(DEMO_LIST_NAME, folders=tuple(Folder(name, targets=tuple(t)) for name, t in folders.items() if t))

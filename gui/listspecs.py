@@ -68,7 +68,7 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
             raise fail("credential", f"{name!r} is not in the credential store")
         credentials = UserCredentials(stored.username, stored.password, domain=stored.domain)
     options = preferences.destination_options(endpoint, auth, credentials, ca_check=resolved.ca_check,
-                                              cn_check=resolved.cn_check)
+                                              cn_check=resolved.cn_check, allow_unencrypted=resolved.allow_unencrypted)
     return TestSpec(endpoint.url, endpoint.label, options, name=target.name, description=target.notes)
 
 

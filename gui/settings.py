@@ -85,7 +85,8 @@ class Preferences:
         )
 
     def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
-                            ca_check: bool | None = None, cn_check: bool | None = None) -> DestinationOptions:
+                            ca_check: bool | None = None, cn_check: bool | None = None,
+                            allow_unencrypted: bool = False) -> DestinationOptions:
         """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
         the timeout and CA file, and the certificate checks unless the saved target decides them."""
         return DestinationOptions(
@@ -98,6 +99,7 @@ class Preferences:
             cert_cn_check=self.cn_check if cn_check is None else cn_check,
             ca_file=self.ca_file or None,
             timeout=self.timeout,
+            allow_unencrypted=allow_unencrypted,
         )
 
     def list_defaults(self) -> Settings:

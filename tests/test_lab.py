@@ -32,10 +32,12 @@ SOAP_HEADERS = {"Content-Type": "application/soap+xml;charset=UTF-8"}
 UNAUTH = {**SOAP_HEADERS, "WSMANIDENTIFY": "unauthenticated"}
 PASSWORD = DEFAULT_USERS["alice"]
 EXPECTED_ORDER = [
-    "winrm-http", "winrm-https", "wrong-password", "basic-not-offered", "access-denied", "timeout-fault",
-    "refused", "blackhole", "silent", "reset", "not-http", "iis-404", "proxy-407", "bad-gateway",
-    "tls-untrusted", "tls-wrong-name", "tls-expired", "http-on-https-port", "trickle", "oversized",
-    "xml-bomb", "omi", "openwsman", "win2008r2",
+    "winrm-http", "winrm-https", "wrong-password", "basic-not-offered", "credssp-not-offered", "credssp",
+    "access-denied", "timeout-fault", "refused", "blackhole", "silent", "reset", "not-http", "iis-404",
+    "invalid-hostname", "captive-portal", "waf-413", "proxy-407", "bad-gateway", "tls-untrusted",
+    "tls-wrong-name", "tls-expired", "tls-client-certificate", "http-on-https-port", "trickle", "oversized",
+    "xml-bomb", "omi", "omi-basic", "omi-basic-http", "omi-wrong-password", "openwsman", "openwsman-basic",
+    "openwsman-basic-http", "openwsman-wrong-password", "win2008r2",
 ]
 STAGES = {None, "dns", "tcp", "tls", "wsman", "auth"}
 
@@ -88,7 +90,7 @@ def test_api_describes_every_scenario_on_loopback(lab: Lab) -> None:
         assert e.url == lab.url(e.name) == f"{e.transport}://127.0.0.1:{e.port}/wsman"
         assert e.host == "127.0.0.1"
         assert e.expect_ok == (e.expect_stage is None) == (e.expect_result == "MI_RESULT_OK")
-        assert e.expect_stage in STAGES and e.auth in {"none", "basic", "ntlm", "negotiate"}
+        assert e.expect_stage in STAGES and e.auth in {"none", "basic", "ntlm", "negotiate", "credssp"}
         assert (e.username is None) == (e.auth == "none")
     assert lab.endpoint("wrong-password").password != PASSWORD
     assert lab.endpoint("winrm-http").password == PASSWORD
@@ -356,20 +358,47 @@ def test_xml_bomb_is_refused_by_a_safe_parser(lab: Lab) -> None:
 
 
 def test_omi_shape(lab: Lab) -> None:
-    r = post(lab, "omi", headers=SOAP_HEADERS)  # OMI answers Identify without the Windows header
-    assert r.status_code == 200
+    # OMI answers nothing that does not authenticate, whatever WSMANIDENTIFY says: the connection stays silent.
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(lab.url("omi"), data=IDENTIFY, headers=UNAUTH, timeout=0.5)
+    r = requests.post(
+        lab.url("omi-basic"), data=IDENTIFY, headers=SOAP_HEADERS, auth=("alice", PASSWORD), verify=lab.ca_file,
+        timeout=5,
+    )
+    assert r.status_code == 200 and "Server" not in r.headers
     body = SafeET.fromstring(r.content).find(f"{SOAP}Body")
     assert body is not None and body.find(f"{SOAP}IdentifyResponse") is not None
     fields = identify_fields(r.content)
-    assert fields["ProductVendor"] == "Open Management Infrastructure"
+    assert (fields["ProductVendor"], fields["ProductVersion"]) == ("Open Management Infrastructure", "1.9.1-0")
     assert "Capability_FaultIncludesCIMError" in fields
+    wrong = requests.post(lab.url("omi-basic"), data=IDENTIFY, headers=SOAP_HEADERS, auth=("alice", "nope"),
+                          verify=lab.ca_file, timeout=5)
+    assert wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"] == 'Basic realm="WSMAN", Negotiate, Kerberos'
 
 
 def test_openwsman_shape(lab: Lab) -> None:
-    r = post(lab, "openwsman", headers=SOAP_HEADERS)
-    assert r.status_code == 200 and "<s:" not in r.text and "SOAP-ENV:Envelope" in r.text
+    r = post(lab, "openwsman")
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Basic realm="OPENWSMAN"'
+    assert "close" not in r.headers.get("Connection", "").lower()
+    r = requests.post(lab.url("openwsman-basic-http"), data=IDENTIFY, headers=SOAP_HEADERS,
+                      auth=("alice", PASSWORD), timeout=5)
+    assert r.status_code == 200 and r.reason == "(null)" and r.headers["Connection"] == "Close"
+    assert r.headers["Server"] == "openwsman/2.8"
+    assert "<s:" not in r.text and "SOAP-ENV:Envelope" in r.text
     fields = identify_fields(r.content)
-    assert (fields["ProductVendor"], fields["ProductVersion"]) == ("openwsman", "2.2.4")
+    assert (fields["ProductVendor"], fields["ProductVersion"]) == ("Openwsman Project", "2.8")
+
+
+def test_openwsman_resets_the_next_request_on_a_connection_its_401_left_open(lab: Lab) -> None:
+    endpoint = lab.endpoint("openwsman")
+    with socket.create_connection((endpoint.host, endpoint.port), timeout=5) as sock:
+        sock.sendall(raw_request())
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 401") and b"Connection: close" not in first
+        sock.sendall(raw_request())
+        with pytest.raises(ConnectionResetError):
+            sock.recv(65536)
 
 
 def test_win2008r2_shape(lab: Lab) -> None:

@@ -28,7 +28,10 @@ WINDOWS_CODES = {
     "tls-untrusted": ERROR_WINHTTP_SECURE_FAILURE,
     "tls-wrong-name": ERROR_WINHTTP_SECURE_FAILURE,
     "tls-expired": ERROR_WINHTTP_SECURE_FAILURE,
+    "tls-client-certificate": ERROR_WINHTTP_SECURE_FAILURE,
     "wrong-password": ERROR_ACCESS_DENIED,
+    "omi-wrong-password": ERROR_ACCESS_DENIED,
+    "openwsman-wrong-password": ERROR_ACCESS_DENIED,
     "access-denied": ERROR_ACCESS_DENIED,
     "timeout-fault": ERROR_WSMAN_OPERATION_TIMEDOUT,
 }
@@ -47,7 +50,10 @@ def test_scenario_ends_as_diagnosis_md_says(lab: Lab, name: str) -> None:
     diagnosis = run(endpoint.url, options_for(endpoint, lab, timeout=1.5))
     assert mismatch(endpoint, diagnosis) is None
     if diagnosis.ok:
-        assert diagnosis.identify is not None and diagnosis.identify.product_version
+        if diagnosis.requires_authentication and endpoint.auth == "none":  # OMI, openwsman: no anonymous Identify
+            assert diagnosis.offered_schemes and diagnosis.identify is None
+        else:
+            assert diagnosis.identify is not None and diagnosis.identify.product_version
         tally("lab_scenarios")
         return
     failure = diagnosis.failure

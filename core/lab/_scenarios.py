@@ -1,13 +1,11 @@
-"""What each lab endpoint does, and what a test connection against it should conclude (diagnosis.md)."""
+"""What each lab endpoint does, and what a test connection against it should conclude (docs/diagnosis.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
-NEGOTIATE = "Negotiate"
-KERBEROS = "Kerberos"
-BASIC = 'Basic realm="WSMAN"'
-WINDOWS_SCHEMES = (NEGOTIATE, BASIC)
+from core.lab._flavours import CREDSSP, KERBEROS, NEGOTIATE
 
 
 @dataclass(frozen=True)
@@ -18,23 +16,31 @@ class Scenario:
     kind: str
     scheme: str = "http"  # the URL's scheme (http-on-https-port lies on purpose)
     cert: str | None = None  # which Pki certificate the listener presents; None = plain TCP
-    offers: tuple[str, ...] = WINDOWS_SCHEMES  # WWW-Authenticate challenges of the 401
-    flavour: str = "windows"  # shape of the IdentifyResponse: windows, win2008r2, omi, openwsman
+    client_cert_required: bool = False  # TLS 1.3 only, and a client certificate demanded
+    offers: tuple[str, ...] | None = None  # WWW-Authenticate challenges of the 401; None: the flavour's own
+    flavour: str = "windows"  # which real server it behaves like (core/lab/_flavours.py)
     after_auth: str = "identify"  # authenticated answer: identify, access-denied, timeout-fault
-    # What the demo tries and expects.
+    # What the demo tries, and the stage and failure kind (core.failures) it should end with; None: passes.
     auth: str = "none"
     wrong_password: bool = False
+    allow_unencrypted: bool = False
+    timeout: float | None = None  # the demo's deadline for this one, where the server is slow on purpose
     expect_stage: str | None = None
-    expect_result: str = "MI_RESULT_OK"
-    expect_category: str | None = None
+    expect_kind: str | None = None
 
     @property
     def expect_ok(self) -> bool:
         return self.expect_stage is None
 
 
-_FAILED = "MI_RESULT_FAILED"
-_DENIED = "MI_RESULT_ACCESS_DENIED"
+class _Expected(TypedDict):
+    expect_stage: str
+    expect_kind: str
+
+
+def _fails(stage: str, kind: str) -> _Expected:
+    return {"expect_stage": stage, "expect_kind": kind}
+
 
 _ALL = (
     Scenario("winrm-http", "A healthy Windows WinRM listener over HTTP (NTLM with message encryption).",
@@ -42,58 +48,78 @@ _ALL = (
     Scenario("winrm-https", "A healthy Windows WinRM listener over HTTPS with a certificate from the lab CA.",
              "winrm", scheme="https", cert="good", auth="basic"),
     Scenario("wrong-password", "A healthy listener, tried with a wrong password.",
-             "winrm", auth="ntlm", wrong_password=True,
-             expect_stage="auth", expect_result=_DENIED, expect_category="AUTHENTICATION_ERROR"),
+             "winrm", auth="ntlm", wrong_password=True, **_fails("auth", "auth.rejected")),
     Scenario("basic-not-offered", "A default Windows listener: Basic authentication is not enabled.",
-             "winrm", offers=(NEGOTIATE, KERBEROS), auth="basic",
-             expect_stage="auth", expect_result=_DENIED, expect_category="NOT_ENABLED"),
+             "winrm", offers=(NEGOTIATE, KERBEROS), auth="basic", **_fails("auth", "auth.not_offered")),
+    Scenario("credssp-not-offered", "A default Windows listener, tried with CredSSP, which it does not enable.",
+             "winrm", scheme="https", cert="good", auth="credssp", **_fails("auth", "auth.not_offered")),
+    Scenario("credssp", "A listener with CredSSP enabled (Enable-WSManCredSSP -Role Server), over HTTPS.",
+             "winrm", scheme="https", cert="good", offers=(NEGOTIATE, CREDSSP), auth="credssp"),
     Scenario("access-denied", "Accepts the password but the user may not use WinRM (not an administrator).",
-             "winrm", after_auth="access-denied", auth="ntlm",
-             expect_stage="auth", expect_result=_DENIED, expect_category="ACCESS_DENIED"),
+             "winrm", after_auth="access-denied", auth="ntlm", **_fails("auth", "fault.access_denied")),
     Scenario("timeout-fault", "Accepts the password, then the service times out (SOAP fault w:TimedOut).",
-             "winrm", after_auth="timeout-fault", auth="ntlm",
-             expect_stage="auth", expect_result=_FAILED, expect_category="OPERATION_TIMEOUT"),
+             "winrm", after_auth="timeout-fault", auth="ntlm", **_fails("auth", "fault.timed_out")),
     Scenario("refused", "Nothing listens on this port: the WinRM service is stopped.",
-             "refused", expect_stage="tcp", expect_result=_FAILED, expect_category="CONNECTION_ERROR"),
+             "refused", **_fails("tcp", "tcp.refused")),
     Scenario("blackhole", "A firewall drops the packets: the connection attempt never completes.",
-             "blackhole", expect_stage="tcp", expect_result=_FAILED, expect_category="OPERATION_TIMEOUT"),
+             "blackhole", **_fails("tcp", "tcp.timeout")),
     Scenario("silent", "Accepts the connection but never answers.",
-             "silent", expect_stage="wsman", expect_result=_FAILED, expect_category="OPERATION_TIMEOUT"),
+             "silent", **_fails("wsman", "wsman.anonymous_silent")),
     Scenario("reset", "Resets the connection as soon as the request arrives (like an IPS or load balancer).",
-             "reset", expect_stage="wsman", expect_result=_FAILED, expect_category="CONNECTION_ERROR"),
+             "reset", **_fails("wsman", "http.closed")),
     Scenario("not-http", "Another service owns the port: it greets with an SSH banner.",
-             "not-http", expect_stage="wsman", expect_result=_FAILED, expect_category="PROTOCOL_ERROR"),
+             "not-http", **_fails("wsman", "http.not_http")),
     Scenario("iis-404", "An ordinary IIS web server on the port: /wsman is not found.",
-             "iis-404", expect_stage="wsman", expect_result=_FAILED, expect_category="OBJECT_NOT_FOUND"),
+             "iis-404", **_fails("wsman", "http.not_found")),
+    Scenario("invalid-hostname", "HTTP.sys serves no listener for the host name used (400 Invalid Hostname).",
+             "invalid-hostname", **_fails("wsman", "http.bad_hostname")),
+    Scenario("captive-portal", "A captive portal redirects every request to its login page (HTTP 302).",
+             "captive-portal", **_fails("wsman", "http.redirect")),
+    Scenario("waf-413", "A web application firewall in front refuses even a small request (HTTP 413).",
+             "waf-413", **_fails("wsman", "http.too_large")),
     Scenario("proxy-407", "A proxy in the way asks for proxy authentication.",
-             "proxy-407", expect_stage="wsman", expect_result=_FAILED, expect_category="CONNECTION_ERROR"),
+             "proxy-407", **_fails("wsman", "http.proxy")),
     Scenario("bad-gateway", "A reverse proxy whose backend is down answers 502 Bad Gateway.",
-             "bad-gateway", expect_stage="wsman", expect_result=_FAILED, expect_category="CONNECTION_ERROR"),
+             "bad-gateway", **_fails("wsman", "http.proxy")),
     Scenario("tls-untrusted", "An HTTPS listener with a self-signed certificate nobody trusts.",
-             "winrm", scheme="https", cert="self_signed",
-             expect_stage="tls", expect_result=_FAILED, expect_category="SECURITY_ERROR"),
+             "winrm", scheme="https", cert="self_signed", **_fails("tls", "tls.untrusted")),
     Scenario("tls-wrong-name", "An HTTPS listener whose certificate names another host.",
-             "winrm", scheme="https", cert="wrong_name",
-             expect_stage="tls", expect_result=_FAILED, expect_category="SECURITY_ERROR"),
+             "winrm", scheme="https", cert="wrong_name", **_fails("tls", "tls.wrong_name")),
     Scenario("tls-expired", "An HTTPS listener whose certificate has expired.",
-             "winrm", scheme="https", cert="expired",
-             expect_stage="tls", expect_result=_FAILED, expect_category="SECURITY_ERROR"),
+             "winrm", scheme="https", cert="expired", **_fails("tls", "tls.expired")),
+    Scenario("tls-client-certificate", "A TLS 1.3 listener that demands a client certificate (after the handshake).",
+             "certificate-gate", scheme="https", cert="good", client_cert_required=True,
+             **_fails("tls", "tls.client_certificate")),
     Scenario("http-on-https-port", "HTTPS was chosen, but the port serves plain HTTP.",
-             "winrm", scheme="https",
-             expect_stage="tls", expect_result=_FAILED, expect_category="PROTOCOL_ERROR"),
+             "winrm", scheme="https", **_fails("tls", "tls.plain_text")),
     Scenario("trickle", "Answers one byte every quarter of a second, far too slowly.",
-             "trickle", expect_stage="wsman", expect_result=_FAILED, expect_category="OPERATION_TIMEOUT"),
+             "trickle", **_fails("wsman", "http.timeout")),
     Scenario("oversized", "Answers with a 64 MiB body.",
-             "oversized", expect_stage="wsman", expect_result=_FAILED, expect_category="PROTOCOL_ERROR"),
+             "oversized", **_fails("wsman", "http.oversized")),
     Scenario("xml-bomb", "Answers with a 'billion laughs' XML entity bomb.",
-             "xml-bomb", expect_stage="wsman", expect_result=_FAILED, expect_category="PROTOCOL_ERROR"),
-    Scenario("omi", "A Linux OMI server (Open Management Infrastructure).",
+             "xml-bomb", **_fails("wsman", "wsman.not_wsman")),
+    Scenario("omi", "A Linux OMI server, tested without credentials: it answers only requests that authenticate.",
              "winrm", flavour="omi"),
-    Scenario("openwsman", "An openwsman server (Linux, hardware management).",
-             "winrm", flavour="openwsman", offers=('Basic realm="OPENWSMAN"',)),
+    Scenario("omi-basic", "A Linux OMI server over HTTPS with Basic: no answer to anonymous requests.",
+             "winrm", flavour="omi", scheme="https", cert="good", auth="basic"),
+    Scenario("omi-basic-http", "A Linux OMI server over HTTP with Basic, unencrypted traffic allowed.",
+             "winrm", flavour="omi", auth="basic", allow_unencrypted=True),
+    Scenario("omi-wrong-password", "A Linux OMI server with a wrong Basic password (PAM delays the 401 by 2 s).",
+             "winrm", flavour="omi", scheme="https", cert="good", auth="basic", wrong_password=True, timeout=6.0,
+             **_fails("auth", "auth.rejected")),
+    Scenario("openwsman", "An openwsman server, tested without credentials: it challenges every request.",
+             "winrm", flavour="openwsman"),
+    Scenario("openwsman-basic", "An openwsman server over HTTPS with Basic: it resets a reused connection.",
+             "winrm", flavour="openwsman", scheme="https", cert="good", auth="basic"),
+    Scenario("openwsman-basic-http", "An openwsman server over HTTP with Basic, unencrypted traffic allowed.",
+             "winrm", flavour="openwsman", auth="basic", allow_unencrypted=True),
+    Scenario("openwsman-wrong-password", "An openwsman server with a wrong Basic password.",
+             "winrm", flavour="openwsman", scheme="https", cert="good", auth="basic", wrong_password=True,
+             **_fails("auth", "auth.rejected")),
     Scenario("win2008r2", "An old Windows Server 2008 R2 (WS-Management stack 2.0).",
              "winrm", flavour="win2008r2"),
 )
 
 SCENARIO_TABLE: dict[str, Scenario] = {s.name: s for s in _ALL}
 SCENARIOS: tuple[str, ...] = tuple(SCENARIO_TABLE)
+__all__ = ["SCENARIOS", "SCENARIO_TABLE", "Scenario"]

@@ -7,150 +7,38 @@ instead of a blocked thread, and makes stop() simple: cancel the tasks, stop the
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import concurrent.futures
-import hmac
+import contextlib
 import logging
-import re
 import socket
 import ssl
 import struct
 import threading
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import spnego
-
 from core.lab import _xml
+from core.lab._flavours import FLAVOURS
+from core.lab._http import HTTPAPI, Refuse, Request, RequestReader, Response, html_page
 from core.lab._scenarios import Scenario
+from core.lab._winrm import SOAP_TYPE, ConnState, WinRMListener
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_HEAD = 64 * 1024
-MAX_BODY = 1024 * 1024
 OVERSIZED_BYTES = 64 * 1024 * 1024
 TRICKLE_INTERVAL = 0.25
 TRICKLE_FOR = 60.0
+SILENT_FOR = 60.0  # how long OMI holds a connection that never authenticates
 SSH_BANNER = b"SSH-2.0-OpenSSH_9.6\r\n"
-HTTPAPI = "Microsoft-HTTPAPI/2.0"
-SOAP_TYPE = "application/soap+xml;charset=UTF-8"
-BOUNDARY = b"--Encrypted Boundary"
-ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-ENCRYPTED_TYPE = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary="Encrypted Boundary"'
-_METHOD = re.compile(rb"[A-Z]{1,16} ")
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
-    body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-
-@dataclass
-class Response:
-    status: int
-    reason: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    close: bool = False
-
-    def head(self, length: int | None = None) -> bytes:
-        size = len(self.body) if length is None else length
-        lines = [f"HTTP/1.1 {self.status} {self.reason}", *(f"{k}: {v}" for k, v in self.headers)]
-        lines.append(f"Content-Length: {size}")
-        if self.close:
-            lines.append("Connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _html(status: int, reason: str, server: str | None, text: str, close: bool = False) -> Response:
-    headers = [("Server", server)] if server else []
-    headers.append(("Content-Type", "text/html; charset=us-ascii"))
-    body = f"<!DOCTYPE html><html><head><title>{reason}</title></head><body><h2>{text}</h2></body></html>"
-    return Response(status, reason, headers, body.encode(), close)
-
-
-class _Refuse(Exception):
-    """The request cannot be served; answer `response` and close."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.reason)
-        self.response = response
-
-
-def _looks_like_http(start: bytes) -> bool:
-    """An HTTP method and a space, or so far only the capital letters of one."""
-    return bool(_METHOD.match(start)) or (len(start) <= 16 and start.isalpha() and start.isupper())
-
-
-class _Stream:
-    """Reads HTTP/1.1 requests (Content-Length bodies only) from a connection, keep-alive included."""
-
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
-        self._buf = bytearray()
-
-    async def _fill(self) -> bool:
-        chunk = await self._reader.read(65536)
-        self._buf += chunk
-        return bool(chunk)
-
-    async def request(self) -> Request | None:
-        while (end := self._buf.find(b"\r\n\r\n")) < 0:
-            # Decide early: a TLS ClientHello or a banner never contains a blank line, so waiting for one
-            # would hang. HTTP.sys answers such bytes with 400 Bad Request, and so do we.
-            if self._buf and not _looks_like_http(bytes(self._buf[:17])):
-                raise _Refuse(_html(400, "Bad Request", HTTPAPI, "Bad Request - Invalid Verb", close=True))
-            if len(self._buf) > MAX_HEAD:
-                too_large = _html(431, "Request Header Fields Too Large", HTTPAPI, "Header too large", True)
-                raise _Refuse(too_large)
-            if not await self._fill():
-                return None
-        head = bytes(self._buf[:end]).decode("latin-1")
-        del self._buf[: end + 4]
-        request_line, *header_lines = head.split("\r\n")
-        parts = request_line.split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise _Refuse(_html(400, "Bad Request", HTTPAPI, "Bad Request", close=True))
-        headers: dict[str, str] = {}
-        for line in header_lines:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise _Refuse(_html(400, "Bad Request", HTTPAPI, "Bad Request - Invalid Header", close=True))
-            key = name.strip().lower()
-            headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-        request = Request(parts[0], parts[1], headers)
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            raise _Refuse(_html(411, "Length Required", HTTPAPI, "Length Required", close=True))
-        try:
-            length = int(headers.get("content-length", "0"))
-        except ValueError:
-            raise _Refuse(_html(400, "Bad Request", HTTPAPI, "Bad Content-Length", close=True)) from None
-        if length > MAX_BODY or length < 0:
-            # Not read: a 1 MiB cap protects the lab; closing is what HTTP.sys does with a refused body.
-            raise _Refuse(_html(413, "Request Entity Too Large", HTTPAPI, "Request Entity Too Large", True))
-        while len(self._buf) < length:
-            if not await self._fill():
-                return None
-        request.body = bytes(self._buf[:length])
-        del self._buf[:length]
-        return request
-
-
-@dataclass
-class _ConnState:
-    """Per TCP connection: NTLM authenticates the connection, not the request (HTTP keep-alive)."""
-
-    ctx: spnego.ContextProxy | None = None
-    user: str | None = None
+# HTTP.sys's own page for a Host header no listener is bound to (it is never localised).
+INVALID_HOSTNAME = (
+    b'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+    b"<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n"
+    b'<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+    b"<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n"
+    b"</BODY></HTML>\r\n"
+)
 
 
 class Endpoint:
@@ -160,9 +48,9 @@ class Endpoint:
         self, scenario: Scenario, users: Mapping[str, str], latency: float, tls: ssl.SSLContext | None
     ) -> None:
         self.scenario = scenario
-        self.users = {name.lower(): (name, password) for name, password in users.items()}
         self.latency = latency
         self.tls = tls
+        self.listener = WinRMListener(scenario, FLAVOURS[scenario.flavour], users, tls is not None)
 
     # ---- connection level -------------------------------------------------------------------------------
 
@@ -175,10 +63,7 @@ class Endpoint:
                 pass
         elif kind == "reset":
             await reader.read(1)
-            # SO_LINGER 0 turns close() into an RST instead of an orderly FIN.
-            sock = writer.get_extra_info("socket")
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.transport.abort()
+            _reset(writer)
         elif kind == "not-http":
             writer.write(SSH_BANNER)
             await writer.drain()
@@ -188,16 +73,19 @@ class Endpoint:
             await self._http(reader, writer)
 
     async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        stream = _Stream(reader)
-        state = _ConnState()
+        requests = RequestReader(reader)
+        state = ConnState()
         while True:
             try:
-                request = await stream.request()
-            except _Refuse as refused:
+                request = await requests.request()
+            except Refuse as refused:
                 writer.write(refused.response.head() + refused.response.body)
                 await writer.drain()
                 return
             if request is None:
+                return
+            if state.challenged and self.listener.flavour.reset_after_challenge:
+                _reset(writer)  # openwsman: the 401 said nothing of closing, yet the next request is reset
                 return
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
@@ -208,8 +96,14 @@ class Endpoint:
                 await self._oversized(writer)
                 return
             response = self.respond(state, request)
+            if response is None:  # OMI: no answer to a request that does not authenticate
+                await asyncio.wait_for(reader.read(), timeout=SILENT_FOR)
+                return
+            if response.delay:
+                await asyncio.sleep(response.delay)
             writer.write(response.head() + response.body)
             await writer.drain()
+            state.challenged = response.status == 401 and not response.close
             if response.close or (request.header("connection") or "").lower() == "close":
                 return
 
@@ -242,203 +136,36 @@ class Endpoint:
 
     # ---- request level (synchronous: nothing here waits) ------------------------------------------------
 
-    def respond(self, state: _ConnState, request: Request) -> Response:
+    def respond(self, state: ConnState, request: Request) -> Response | None:
         kind = self.scenario.kind
         if kind == "iis-404":
-            return _html(404, "Not Found", "Microsoft-IIS/10.0", "404 - File or directory not found.")
+            return html_page(404, "Not Found", "Microsoft-IIS/10.0", "404 - File or directory not found.")
+        if kind == "invalid-hostname":
+            return Response(400, "Bad Request", [("Content-Type", "text/html; charset=us-ascii"),
+                                                 ("Server", HTTPAPI)], INVALID_HOSTNAME)
+        if kind == "captive-portal":
+            response = html_page(302, "Found", "nginx/1.24.0", "Redirecting to the login page")
+            response.headers.append(("Location", "http://portal.lab.invalid/login?continue=%2Fwsman"))
+            return response
+        if kind == "waf-413":
+            return html_page(413, "Request Entity Too Large", "BigIP", "The requested URL was rejected.")
         if kind == "proxy-407":
             reason = "Proxy Authentication Required"
-            response = _html(407, reason, "squid/6.6", reason)
+            response = html_page(407, reason, "squid/6.6", reason)
             response.headers.append(("Proxy-Authenticate", 'Basic realm="proxy"'))
             return response
         if kind == "bad-gateway":
-            return _html(502, "Bad Gateway", "nginx/1.24.0", "502 Bad Gateway")
+            return html_page(502, "Bad Gateway", "nginx/1.24.0", "502 Bad Gateway")
         if kind == "xml-bomb":
-            return self._soap(200, _xml.billion_laughs())
-        return self._winrm(state, request)
-
-    @property
-    def _server(self) -> list[tuple[str, str]]:
-        flavour = self.scenario.flavour
-        if flavour == "omi":
-            return []
-        return [("Server", "openwsman" if flavour == "openwsman" else HTTPAPI)]
-
-    def _soap(self, status: int, body: bytes) -> Response:
-        reason = {200: "OK", 500: "Internal Server Error"}[status]
-        return Response(status, reason, [*self._server, ("Content-Type", SOAP_TYPE)], body)
-
-    def _challenge(self) -> Response:
-        challenges = [("WWW-Authenticate", scheme) for scheme in self._offers]
-        return Response(401, "Unauthorized", [*self._server, *challenges])
-
-    @property
-    def _offers(self) -> tuple[str, ...]:
-        return self.scenario.offers
-
-    def _offered(self, scheme: str) -> bool:
-        return any(s.split(" ")[0].lower() == scheme for s in self._offers)
-
-    def _identify(self, authenticated: bool) -> bytes:
-        flavour = self.scenario.flavour
-        if flavour == "omi":
-            return _xml.OMI_IDENTIFY
-        if flavour == "openwsman":
-            return _xml.OPENWSMAN_IDENTIFY
-        if flavour == "win2008r2":
-            if authenticated:
-                return _xml.windows_identify("OS: 6.1.7601 SP: 1.0 Stack: 2.0", _xml.WINDOWS_PROFILES, False)
-            return _xml.windows_identify("OS: 0.0.0 SP: 0.0 Stack: 2.0", lang=False)
-        if authenticated:
-            return _xml.windows_identify("OS: 10.0.20348 SP: 0.0 Stack: 3.0", _xml.WINDOWS_PROFILES)
-        return _xml.windows_identify("OS: 0.0.0 SP: 0.0 Stack: 3.0")
-
-    def _winrm(self, state: _ConnState, request: Request) -> Response:
-        paths = {"/wsman"} | ({"/wsman-anon/identify"} if self.scenario.flavour == "openwsman" else set())
-        if request.path.split("?")[0].lower() not in paths:
-            return _html(404, "Not Found", HTTPAPI, "Not Found")
-        if request.method != "POST":
-            response = _html(405, "Method Not Allowed", HTTPAPI, "Method Not Allowed")
-            response.headers.append(("Allow", "POST"))
-            return response
-        authorization = request.header("authorization")
-        anonymous = self.scenario.flavour in ("omi", "openwsman") or (
-            (request.header("wsmanidentify") or "").strip().lower() == "unauthenticated"
-        )
-        if anonymous and authorization is None:
-            try:
-                identify = _xml.is_identify(request.body)
-            except _xml.BadRequest:
-                return self._soap(500, _xml.SCHEMA_FAULT)
-            return self._soap(200, self._identify(False)) if identify else self._challenge()
-
-        extra: list[tuple[str, str]] = []
-        basic = False
-        if authorization is not None:
-            scheme, _, token = authorization.strip().partition(" ")
-            if scheme.lower() == "basic" and self._offered("basic"):
-                if not self._basic_ok(token.strip()):
-                    return self._challenge()
-                basic = True
-            elif scheme.lower() in ("negotiate", "ntlm") and self._offered("negotiate"):
-                refused, extra = self._negotiate(state, scheme, token.strip())
-                if refused is not None:
-                    return refused
-            else:
-                return self._challenge()
-        elif state.user is None:
-            return self._challenge()
-
-        body = request.body
-        sealed = not basic and ENCRYPTED_PROTOCOL.lower() in (request.header("content-type") or "").lower()
-        if sealed:
-            assert state.ctx is not None
-            try:
-                body = _unseal(state.ctx, body)
-            except Exception as exc:  # tampered, garbled, or sealed on another connection: 400 like Windows
-                # NTLM is connection-bound: a body sealed on one TCP connection cannot be opened on another.
-                log.debug("lab %s: cannot unseal the message: %r", self.scenario.name, exc)
-                return _html(400, "Bad Request", HTTPAPI, "Bad Request", close=True)
-        elif not basic and body and self.tls is None:
-            # AllowUnencrypted=false: Windows refuses a readable NTLM message over plain HTTP.
-            return self._challenge()
-        if not body:
-            # pywinrm's empty POST that sets up message encryption.
-            return Response(200, "OK", [*self._server, *extra])
-        response = self._authenticated(body)
-        response.headers.extend(extra)
-        if sealed:
-            assert state.ctx is not None
-            response.body = _seal(state.ctx, response.body)
-            response.headers = [
-                (k, ENCRYPTED_TYPE if k == "Content-Type" else v) for k, v in response.headers
-            ]
-        return response
-
-    def _authenticated(self, body: bytes) -> Response:
-        try:
-            identify = _xml.is_identify(body)
-        except _xml.BadRequest:
-            return self._soap(500, _xml.SCHEMA_FAULT)
-        if not identify:
-            return self._soap(500, _xml.ACTION_NOT_SUPPORTED_FAULT)
-        if self.scenario.after_auth == "access-denied":
-            return self._soap(500, _xml.ACCESS_DENIED_FAULT)
-        if self.scenario.after_auth == "timeout-fault":
-            return self._soap(500, _xml.TIMED_OUT_FAULT)
-        return self._soap(200, self._identify(True))
-
-    def _known(self, principal: str) -> str | None:
-        name = principal.rsplit("\\", 1)[-1].split("@", 1)[0]
-        entry = self.users.get(name.lower())
-        return entry[0] if entry else None
-
-    def _basic_ok(self, token: str) -> bool:
-        try:
-            decoded = base64.b64decode(token, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        name, sep, password = decoded.partition(":")
-        user = self._known(name) if sep else None
-        if user is None:
-            return False
-        return hmac.compare_digest(password.encode(), self.users[user.lower()][1].encode())
-
-    def _negotiate(
-        self, state: _ConnState, scheme: str, token: str
-    ) -> tuple[Response | None, list[tuple[str, str]]]:
-        """One step of NTLM (raw or inside SPNEGO): (401 to send, or None when done; headers for the 200)."""
-        try:
-            raw = base64.b64decode(token, validate=True)
-        except binascii.Error:
-            return self._challenge(), []
-        if state.ctx is None or state.ctx.complete or raw[:1] == b"\x60" or raw.startswith(b"NTLMSSP\0\1"):
-            # The first token of a handshake (again, when a client re-authenticates on this connection).
-            state.ctx = spnego.server(protocol="negotiate")
-            state.user = None
-        try:
-            out = state.ctx.step(raw)
-        except Exception:  # any malformed token or wrong password is a failed logon, nothing more
-            state.ctx = None
-            return self._challenge(), []
-        headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
-        if not state.ctx.complete:
-            return Response(401, "Unauthorized", [*self._server, *headers]), []
-        # The NTLM user file is shared by every live lab: only accept this lab's own users.
-        state.user = self._known(state.ctx.client_principal or "")
-        if state.user is None:
-            state.ctx = None
-            return self._challenge(), []
-        return None, headers
+            return Response(200, "OK", [("Server", HTTPAPI), ("Content-Type", SOAP_TYPE)], _xml.billion_laughs())
+        return self.listener.respond(state, request)
 
 
-def _unseal(ctx: spnego.ContextProxy, body: bytes) -> bytes:
-    """MS-WSMV 2.2.9.1.1 framing, mirrored from pywinrm's winrm/encryption.py."""
-    parts = [p for p in body.split(BOUNDARY + b"\r\n") if p]
-    match = re.search(rb"Length=(\d+)", parts[0])
-    if len(parts) != 2 or match is None:
-        raise ValueError("not an encrypted WinRM message")
-    payload = parts[1].removesuffix(BOUNDARY + b"--\r\n")
-    payload = payload.removeprefix(b"\tContent-Type: application/octet-stream\r\n")
-    (sig_len,) = struct.unpack("<I", payload[:4])
-    plain: bytes = ctx.unwrap_winrm(payload[4 : 4 + sig_len], payload[4 + sig_len :])
-    if len(plain) != int(match.group(1)):
-        raise ValueError("encrypted length does not match")
-    return plain
-
-
-def _seal(ctx: spnego.ContextProxy, plain: bytes) -> bytes:
-    wrapped = ctx.wrap_winrm(plain)
-    return (
-        BOUNDARY + b"\r\n"
-        b"\tContent-Type: " + ENCRYPTED_PROTOCOL.encode() + b"\r\n"
-        b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
-        + str(len(plain)).encode() + b"\r\n"
-        + BOUNDARY + b"\r\n"
-        b"\tContent-Type: application/octet-stream\r\n"
-        + struct.pack("<I", len(wrapped.header)) + wrapped.header + wrapped.data
-        + BOUNDARY + b"--\r\n"
-    )
+def _reset(writer: asyncio.StreamWriter) -> None:
+    # SO_LINGER 0 turns close() into an RST instead of an orderly FIN.
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 class LoopThread:
@@ -533,6 +260,43 @@ class Blackhole:
     def close(self) -> None:
         for sock in [*self._fillers, self._listener]:
             sock.close()
+
+
+class CertificateGate:
+    """A TLS 1.3 listener that demands a client certificate, on its own thread with blocking sockets.
+
+    Blocking, because OpenSSL then writes its "certificate required" alert to the socket itself, after the
+    client's Finished, exactly where a real server's alert arrives; asyncio's TLS drops the connection without it.
+    """
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.port: int = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, name="testconnection-lab-certificate-gate", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            with conn:
+                conn.settimeout(5.0)
+                try:
+                    with self._context.wrap_socket(conn, server_side=True) as tls:
+                        tls.recv(1)
+                except (OSError, ssl.SSLError):
+                    pass  # the refusal is the point
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._thread.join(timeout=5.0)
 
 
 def free_port() -> int:

@@ -40,14 +40,14 @@ def windows_identify(product_version: str, profiles: tuple[str, ...] = (), lang:
     ).encode()
 
 
-# OMI's answer, after the literal in microsoft/omi Unix/wsman/wsman.c (_SendIdentifyResponse, MIT):
-# IdentifyResponse in the SOAP namespace, and the cimbinding namespace spelt ".xml" exactly as OMI does.
+# OMI's answer, after the literal in microsoft/omi Unix/wsman/wsman.c (_SendIdentifyResponse, MIT), with the vendor
+# and version a real OMI 1.9.1 sends: IdentifyResponse in the SOAP namespace, the cimbinding namespace spelt ".xml".
 OMI_IDENTIFY = (
     f'<soap:Envelope xmlns:soap="{NS_SOAP}" xmlns:wsmid="{NS_WSMID}">\n<soap:Header/>\n<soap:Body>\n'
     "<soap:IdentifyResponse>\n"
     f"<wsmid:ProtocolVersion>{NS_WSMAN}</wsmid:ProtocolVersion>\n"
     "<wsmid:ProductVendor>Open Management Infrastructure</wsmid:ProductVendor>\n"
-    "<wsmid:ProductVersion>1.6.8-0</wsmid:ProductVersion>\n"
+    "<wsmid:ProductVersion>1.9.1-0</wsmid:ProductVersion>\n"
     "<wsmid:SecurityProfiles>\n<wsmid:SecurityProfileName>"
     f"{SECPROFILE}/https/basic</wsmid:SecurityProfileName>\n</wsmid:SecurityProfiles>\n"
     "<wsmb:Capability_FaultIncludesCIMError "
@@ -55,16 +55,16 @@ OMI_IDENTIFY = (
     "</soap:IdentifyResponse>\n</soap:Body>\n</soap:Envelope>\n"
 ).encode()
 
-# openwsman: its vendor and version; the prefixes are deliberately not Windows' so that a client
-# which matches on prefixes instead of namespaces fails here.
+# openwsman 2.8.1's vendor and version; the prefixes are deliberately not Windows' so that a client which matches on
+# prefixes instead of namespaces fails here.
 OPENWSMAN_IDENTIFY = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{NS_SOAP}" xmlns:wsmid="{NS_WSMID}" '
     'xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing">'
     "<SOAP-ENV:Header/><SOAP-ENV:Body><wsmid:IdentifyResponse>"
     f"<wsmid:ProtocolVersion>{NS_WSMAN}</wsmid:ProtocolVersion>"
-    "<wsmid:ProductVendor>openwsman</wsmid:ProductVendor>"
-    "<wsmid:ProductVersion>2.2.4</wsmid:ProductVersion>"
+    "<wsmid:ProductVendor>Openwsman Project</wsmid:ProductVendor>"
+    "<wsmid:ProductVersion>2.8</wsmid:ProductVersion>"
     "</wsmid:IdentifyResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"
 ).encode()
 

@@ -9,10 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
+from core.failures import KINDS
 from core.lab import _ntlm_users
 from core.lab._certs import Pki, make_pki
 from core.lab._scenarios import SCENARIO_TABLE, SCENARIOS, Scenario
-from core.lab._server import Blackhole, Endpoint, LoopThread, free_port
+from core.lab._server import Blackhole, CertificateGate, Endpoint, LoopThread, free_port
 
 HOST = "127.0.0.1"  # the lab never listens anywhere else
 DEFAULT_USERS: Mapping[str, str] = {"alice": "Lab-Passw0rd!"}
@@ -29,13 +30,23 @@ class LabEndpoint:
     port: int
     transport: str  # "http" / "https", as in the URL
     description: str
-    auth: str  # "none", "basic", "ntlm", "negotiate"
+    auth: str  # an AuthType value: "none", "basic", "ntlm", …
     username: str | None
     password: str | None  # for wrong-password: the deliberately wrong one
+    allow_unencrypted: bool  # Basic over plain HTTP, where the scenario is about a server that wants it
+    timeout: float | None  # the deadline the demo gives this one; None: the demo's own
     expect_ok: bool
     expect_stage: str | None  # "dns", "tcp", "tls", "wsman", "auth"
-    expect_result: str  # MI result name, e.g. "MI_RESULT_OK"
-    expect_category: str | None  # MI error category name, e.g. "CONNECTION_ERROR"
+    expect_kind: str | None  # the failure kind (core.failures), e.g. "tcp.refused"
+
+    @property
+    def expect_result(self) -> str:
+        """The MI result name the expected failure kind carries, e.g. "MI_RESULT_ACCESS_DENIED"."""
+        return KINDS[self.expect_kind].result.mi_name if self.expect_kind else "MI_RESULT_OK"
+
+    @property
+    def expect_category(self) -> str | None:
+        return KINDS[self.expect_kind].category.name if self.expect_kind else None
 
 
 class Lab:
@@ -60,7 +71,7 @@ class Lab:
         self._tmp: str | None = None
         self._ca_file: str | None = None
         self._loop: LoopThread | None = None
-        self._blackholes: list[Blackhole] = []
+        self._side_servers: list[Blackhole | CertificateGate] = []  # those not on the event loop
         self._endpoints: dict[str, LabEndpoint] = {}
 
     # ---- lifecycle --------------------------------------------------------------------------------------
@@ -86,8 +97,12 @@ class Lab:
                 port = free_port()
             elif scenario.kind == "blackhole":
                 hole = Blackhole()
-                self._blackholes.append(hole)
+                self._side_servers.append(hole)
                 port = hole.port
+            elif scenario.kind == "certificate-gate":
+                gate = CertificateGate(_tls_context(pki, scenario))  # type: ignore[arg-type]
+                self._side_servers.append(gate)
+                port = gate.port
             else:
                 endpoint = Endpoint(scenario, self._users, self._latency, _tls_context(pki, scenario))
                 port = self._loop.call(self._loop.listen(endpoint))
@@ -98,9 +113,9 @@ class Lab:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
-        for hole in self._blackholes:
-            hole.close()
-        self._blackholes.clear()
+        for server in self._side_servers:
+            server.close()
+        self._side_servers.clear()
         _ntlm_users.unregister(id(self))
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -153,10 +168,11 @@ class Lab:
             auth=scenario.auth,
             username=username,
             password=password,
+            allow_unencrypted=scenario.allow_unencrypted,
+            timeout=scenario.timeout,
             expect_ok=scenario.expect_ok,
             expect_stage=scenario.expect_stage,
-            expect_result=scenario.expect_result,
-            expect_category=scenario.expect_category,
+            expect_kind=scenario.expect_kind,
         )
 
 
@@ -166,4 +182,10 @@ def _tls_context(pki: Pki, scenario: Scenario) -> ssl.SSLContext | None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(*getattr(pki, scenario.cert))
+    if scenario.client_cert_required:
+        # TLS 1.3 asks for the certificate inside the handshake but refuses its absence only after the client's
+        # Finished: the client learns it at its first read, as with a real listener that demands one.
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=pki.ca_file)
     return context

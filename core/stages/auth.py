@@ -39,7 +39,7 @@ def _auth(probe: Probe) -> str | Skipped | None:
         if probe.offered and not scheme.offered_in(probe.offered):
             raise Problem("auth.not_offered")
         raise Problem("auth.basic_in_clear")
-    conversation = Conversation(http, probe.endpoint, probe.options, probe.offered, probe.peer_certificate())
+    conversation = Conversation(http, probe.endpoint, probe.options, probe.offered, probe.peer_certificate)
     try:
         result = scheme.authenticate(conversation)
     finally:

@@ -30,6 +30,7 @@ def _tls(probe: Probe) -> str | None:
         probe.socket, settings, probe.channel.context, probe.endpoint.host, probe.deadline, probe.interrupter
     )
     probe.socket = secured
+    probe.peer_certificate = secured.getpeercert(binary_form=True)
     notes = []
     if not settings.ca_check:
         notes.append(NOTE_CA_NOT_VERIFIED)

@@ -52,15 +52,14 @@ def _wsman(probe: Probe) -> str | Skipped:
     except Timeout:
         if probe.deadline.expired:
             raise
-        http.close()  # the silent connection: the next request goes on a fresh one
         probe.anonymous_silent = True
+        http.close()  # the silent connection: the next request goes on a fresh one
         if with_credentials:
             probe.notes += (NOTE_ANONYMOUS_SILENT,)
             return Skipped("no answer to the anonymous Identify; trying with credentials")
         reply = http.post(b"", {"Authorization": f"Negotiate {NTLM_NEGOTIATE}"})
         http.close()  # a half-begun handshake: nothing else may follow on this connection
-        if reply.status != 401:
-            raise answer_problem(reply.status, reply.header_map, reply.body, 0) from None
+        # Any answer shows a service that waits for requests that authenticate; a 401 may also list its schemes.
         return _requires_authentication(probe, reply, anonymous_silent=True)
     if reply.status == 401:
         return _requires_authentication(probe, reply, anonymous_silent=False)
@@ -71,13 +70,14 @@ def _wsman(probe: Probe) -> str | Skipped:
 
 
 def _requires_authentication(probe: Probe, reply: Reply, anonymous_silent: bool) -> str:
-    probe.offered = reply.all("www-authenticate")
-    if not probe.offered:
-        raise Problem("wsman.not_wsman", reason="HTTP 401 without any authentication scheme")
-    offers = describe_offered(probe.offered)
+    probe.offered = reply.all("www-authenticate") if reply.status == 401 else ()
     probe.requires_authentication = True
+    offers = describe_offered(probe.offered)
     if anonymous_silent:
-        return f"answers only requests that authenticate; offers {offers}"
+        said = f"offers {offers}" if offers else f"HTTP {reply.status} to an NTLM negotiation"
+        return f"answers only requests that authenticate; {said}"
+    if not offers:
+        raise Problem("wsman.not_wsman", reason="HTTP 401 without any authentication scheme")
     return f"authentication required; offers {offers}"
 
 
