@@ -18,7 +18,7 @@ from core.diagnosis import Diagnosis, Failure, IdentifyInfo, StageReport, StageS
 from core.failures.classify import classify
 from core.http import HttpClient
 from core.mi import AuthType, DestinationOptions, UserCredentials
-from core.schemes import Scheme
+from core.schemes import Authenticated, Scheme
 from core.stages import STAGES, Stage, pending_stages
 from core.stages.base import Skipped
 from core.target import Endpoint
@@ -72,6 +72,7 @@ class Probe:
     anonymous_silent: bool = False  # the anonymous Identify got no answer in its share of the deadline
     requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
     untested: str = ""  # why authentication was not tested ("no credentials")
+    authenticated: Authenticated | None = None  # what the auth stage opened, for any stage after it
     _http: HttpClient | None = None
     _started: float = 0.0
 

@@ -8,6 +8,7 @@ client and returns the authenticated IdentifyResponse. Library errors are turned
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import Problem
@@ -21,6 +22,9 @@ from core.target import Endpoint
 class Authenticated:
     answer: bytes  # the IdentifyResponse, opened if it came sealed
     detail: str  # the auth stage's cell: "ntlm as CORP\\alice, messages encrypted"
+    # Another WS-Management message through the same authentication (the same connection and context where the
+    # scheme binds them; sealed and opened over HTTP): what a stage after auth sends.
+    send: Callable[[bytes], Reply]
 
 
 @dataclass

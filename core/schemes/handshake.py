@@ -96,16 +96,25 @@ class TokenScheme(Scheme):
     def _identify(
         self, conversation: Conversation, client: spnego.ContextProxy, headers: dict[str, str], bound: bool
     ) -> Authenticated:
-        body = IDENTIFY_REQUEST
+        reply = self._send(conversation, client, IDENTIFY_REQUEST, headers, bound)
+        if reply.status != 200:
+            raise conversation.refused(reply, self, len(IDENTIFY_REQUEST))
+        sealed = ", messages encrypted" if conversation.sealed else ""
+        detail = f"{self.auth.value} as {conversation.user.qualified_username}{sealed}"
+        # The connection is authenticated now: later messages go on it with no Authorization header.
+        return Authenticated(reply.body, detail, lambda body: self._send(conversation, client, body, {}, True))
+
+    def _send(
+        self, conversation: Conversation, client: spnego.ContextProxy, plain: bytes, headers: dict[str, str],
+        bound: bool,
+    ) -> Reply:
+        """POST ``plain`` (sealed over HTTP) and return the answer with its body opened."""
+        body = plain
         if conversation.sealed:
             headers = {**headers, "Content-Type": sealing.content_type(self.sealing_protocol)}
-            body = sealing.seal(client, IDENTIFY_REQUEST, self.sealing_protocol)
+            body = sealing.seal(client, plain, self.sealing_protocol)
         reply = conversation.post(body, headers, bound=bound)
-        answer = self._open(client, reply)
-        if reply.status != 200:
-            raise conversation.refused(Reply(reply.status, reply.reason, reply.headers, answer), self, len(body))
-        sealed = ", messages encrypted" if conversation.sealed else ""
-        return Authenticated(answer, f"{self.auth.value} as {conversation.user.qualified_username}{sealed}")
+        return Reply(reply.status, reply.reason, reply.headers, self._open(client, reply))
 
     def _open(self, client: spnego.ContextProxy, reply: Reply) -> bytes:
         if sealing.sealed_protocol(reply.header("content-type")) is None:

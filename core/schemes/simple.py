@@ -29,10 +29,12 @@ class Basic(Scheme):
     def authenticate(self, conversation: Conversation) -> Authenticated:
         creds = conversation.user
         token = base64.b64encode(f"{creds.qualified_username}:{creds.password}".encode()).decode()
-        reply = conversation.post(IDENTIFY_REQUEST, {"Authorization": f"Basic {token}"})
+        headers = {"Authorization": f"Basic {token}"}
+        reply = conversation.post(IDENTIFY_REQUEST, headers)
         if reply.status != 200:
             raise conversation.refused(reply, self, len(IDENTIFY_REQUEST))
-        return Authenticated(reply.body, f"basic as {creds.qualified_username}")
+        detail = f"basic as {creds.qualified_username}"
+        return Authenticated(reply.body, detail, lambda body: conversation.post(body, headers))
 
 
 class Certificate(Scheme):
@@ -57,7 +59,8 @@ class Certificate(Scheme):
     def authenticate(self, conversation: Conversation) -> Authenticated:
         if not conversation.peer_certificate:
             raise Problem("tls.failed", reason="no TLS connection to present the certificate on")
-        reply = conversation.post(IDENTIFY_REQUEST, {"Authorization": MUTUAL_PROFILE})
+        headers = {"Authorization": MUTUAL_PROFILE}
+        reply = conversation.post(IDENTIFY_REQUEST, headers)
         if reply.status != 200:
             raise conversation.refused(reply, self, len(IDENTIFY_REQUEST))
-        return Authenticated(reply.body, "certificate")
+        return Authenticated(reply.body, "certificate", lambda body: conversation.post(body, headers))

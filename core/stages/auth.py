@@ -47,6 +47,7 @@ def _auth(probe: Probe) -> str | Skipped | None:
         if http.answered_any:
             probe.prove_wsman()
     probe.identify = identify_info(result.answer, authenticated=True)
+    probe.authenticated = result
     return result.detail
 
 
