@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from core.atomicfile import atomic_write_bytes
+from core.stages import STAGE_NAMES
 
 Result = Mapping[str, Any]
 
-STAGES = ("dns", "tcp", "tls", "wsman", "auth")
+STAGES = STAGE_NAMES  # the registry's order: a new stage gets its column here by itself
 STATUS_TEXT = {
     "ok": "✔ ok",
     "failed": "✘ failed",
