@@ -199,6 +199,11 @@ class DestinationOptions:
     ca_file: str | None = None
     timeout: float = 10.0
     allow_unencrypted: bool = False  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    # The session stage (off: MI_Session_TestConnection's own semantics): open a remote shell after auth, then
+    # delete it at once. ``remote_shell``: "cmd", "powershell", a PowerShell session configuration name or a
+    # resource URI.
+    open_shell: bool = False
+    remote_shell: str = "cmd"
 
 
 ProgressCallback = Callable[["Operation", str, str, str, int, int], None]

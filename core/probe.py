@@ -19,6 +19,7 @@ from core.failures.classify import classify
 from core.http import HttpClient
 from core.mi import AuthType, DestinationOptions, UserCredentials
 from core.schemes import Authenticated, Scheme
+from core.shell import ShellChoiceError, shell_target
 from core.stages import STAGES, Stage, pending_stages
 from core.stages.base import Skipped
 from core.target import Endpoint
@@ -40,6 +41,11 @@ def check_options(options: DestinationOptions) -> Failure | None:
     problem = scheme.check(options)
     if problem is not None:
         return failures.invalid_input(*problem)
+    if options.open_shell:
+        try:
+            shell_target(options.remote_shell)
+        except ShellChoiceError as exc:
+            return failures.invalid_input("remote_shell", str(exc))
     if options.ca_file is not None:
         try:
             with open(options.ca_file, "rb"):
@@ -114,9 +120,7 @@ class Probe:
         """The test's HTTP client, starting on the connection the tcp and tls stages opened."""
         if self._http is None:
             assert self.channel is not None
-            host = f"[{self.endpoint.host}]" if ":" in self.endpoint.host else self.endpoint.host
-            host_header = host if self.endpoint.port == 80 else f"{host}:{self.endpoint.port}"
-            self._http = HttpClient(self.channel, host_header, f"/{self.endpoint.url_prefix}")
+            self._http = HttpClient(self.channel, self.endpoint.host_header, f"/{self.endpoint.url_prefix}")
             if self.socket is not None:
                 self._http.adopt(self.socket)
         return self._http

@@ -45,6 +45,12 @@ class Endpoint:
         return f"{self.transport}://{host}:{self.port}/{self.url_prefix}"
 
     @property
+    def host_header(self) -> str:
+        """The HTTP ``Host`` header: the port only where it is not 80, IPv6 literals in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == 80 else f"{host}:{self.port}"
+
+    @property
     def label(self) -> str:
         """``host:port`` as the user would recognise it (the design's ``target`` field)."""
         host = self.display_host or self.host

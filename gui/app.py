@@ -146,9 +146,8 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
     return TargetList(DEMO_LIST_NAME, root), credentials
 
 
-#: The demo list's folders: where each lab endpoint's test ends (None: it passes).
-DEMO_FOLDERS = {None: "Answers", "dns": "Name resolution", "tcp": "Network (TCP)", "tls": "TLS certificates",
-                "wsman": "WS-Management", "auth": "Authentication"}
+#: The demo list's folders: where each lab endpoint's test ends (None: it passes), one per stage of the registry.
+DEMO_FOLDERS = {None: "Answers", **{stage.name: stage.area for stage in core.STAGES}}
 
 
 def load_demo(window: MainWindow, lab: Lab) -> list[int]:

@@ -75,7 +75,8 @@ HEADER_TIPS = {
     Column.AUTH: "The credentials are accepted (skipped without authentication)",
 }
 STAGE_COLUMNS = {Column.DNS: "dns", Column.TCP: "tcp", Column.TLS: "tls", Column.WSMAN: "wsman", Column.AUTH: "auth"}
-assert tuple(STAGE_COLUMNS.values()) == STAGE_NAMES
+# The registry's stages in its order; the session stage gets its column when the window gets its switch.
+assert tuple(STAGE_COLUMNS.values()) == STAGE_NAMES[: len(STAGE_COLUMNS)]
 
 
 class State(enum.StrEnum):

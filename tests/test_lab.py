@@ -20,6 +20,7 @@ from winrm.exceptions import InvalidCredentialsError, WinRMOperationTimeoutError
 from winrm.protocol import Protocol
 
 from core.lab import DEFAULT_USERS, SCENARIOS, Lab, LabEndpoint
+from core.stages import STAGE_NAMES
 
 IDENTIFY = (
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
@@ -37,9 +38,11 @@ EXPECTED_ORDER = [
     "invalid-hostname", "captive-portal", "waf-413", "proxy-407", "bad-gateway", "tls-untrusted",
     "tls-wrong-name", "tls-expired", "tls-client-certificate", "http-on-https-port", "trickle", "oversized",
     "xml-bomb", "omi", "omi-basic", "omi-basic-http", "omi-wrong-password", "openwsman", "openwsman-basic",
-    "openwsman-basic-http", "openwsman-wrong-password", "win2008r2",
+    "openwsman-basic-http", "openwsman-wrong-password", "win2008r2", "session-cmd", "session-powershell",
+    "session-denied", "session-uac", "session-quota", "session-no-endpoint", "session-shells-off", "omi-session",
+    "openwsman-session",
 ]
-STAGES = {None, "dns", "tcp", "tls", "wsman", "auth"}
+STAGES = {None, *STAGE_NAMES}
 
 
 def post(

@@ -1,7 +1,8 @@
 """The catalogue of failure kinds, and the one way a found problem becomes a :class:`~core.diagnosis.Failure`.
 
 Every kind has a stable id (``tcp.refused``, ``auth.rejected`` …) and states its MI result, error category,
-Windows code, problem text, message, hint and fixes as data (``connection``, ``service``, ``authentication``).
+Windows code, problem text, message, hint and fixes as data (``connection``, ``service``, ``authentication``,
+``session``).
 ``docs/diagnosis.md`` is generated from this catalogue (``python -m core.failures``).
 """
 
@@ -10,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.diagnosis import Failure
-from core.failures import authentication, connection, service
+from core.failures import authentication, connection, service, session
 from core.failures.kinds import Facts, Fix, Kind, Where, fill
 from core.mi import AuthType
 from core.wire import StopReason
 
-KINDS: dict[str, Kind] = {kind.id: kind for kind in (*connection.KINDS, *service.KINDS, *authentication.KINDS)}
+KINDS: dict[str, Kind] = {
+    kind.id: kind for kind in (*connection.KINDS, *service.KINDS, *authentication.KINDS, *session.KINDS)
+}
 
 
 @dataclass(frozen=True)

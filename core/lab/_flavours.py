@@ -42,6 +42,8 @@ class Flavour:
     reset_after_challenge: bool = False  # the connection a 401 left open is reset at its next request
     failed_logon_delay: float = 0.0  # seconds before a wrong password's 401 (PAM's pam_faildelay)
     accepts_ntlm: bool = True  # OMI takes Negotiate through GSSAPI, which has no NTLM without gss-ntlmssp
+    fault_status: int = 500  # the HTTP status of a SOAP fault (openwsman: 400 for a Sender fault)
+    has_shells: bool = True  # only Windows opens cmd shells and PowerShell endpoints
 
 
 def _windows(authenticated: bool) -> bytes:
@@ -63,12 +65,13 @@ FLAVOURS: dict[str, Flavour] = {
         Flavour("win2008r2", HTTPAPI, Anonymous.WINDOWS, WINDOWS_SCHEMES, _win2008r2),
         Flavour(
             "omi", None, Anonymous.SILENT, (BASIC, NEGOTIATE, KERBEROS), lambda _auth: _xml.OMI_IDENTIFY,
-            failed_logon_delay=2.0, accepts_ntlm=False,
+            failed_logon_delay=2.0, accepts_ntlm=False, has_shells=False,
         ),
         Flavour(
             "openwsman", "openwsman/2.8", Anonymous.CHALLENGE, ('Basic realm="OPENWSMAN"',),
             lambda _auth: _xml.OPENWSMAN_IDENTIFY,
-            ok_reason="(null)", close_after_answer="Close", reset_after_challenge=True,
+            ok_reason="(null)", close_after_answer="Close", reset_after_challenge=True, fault_status=400,
+            has_shells=False,
         ),
     )
 }  # fmt: skip

@@ -20,10 +20,14 @@ class Scenario:
     offers: tuple[str, ...] | None = None  # WWW-Authenticate challenges of the 401; None: the flavour's own
     flavour: str = "windows"  # which real server it behaves like (core/lab/_flavours.py)
     after_auth: str = "identify"  # authenticated answer: identify, access-denied, timeout-fault
+    shells: str = "allowed"  # who may open remote shells (core/lab/_shells.py POLICIES)
     # What the demo tries, and the stage and failure kind (core.failures) it should end with; None: passes.
     auth: str = "none"
     wrong_password: bool = False
     allow_unencrypted: bool = False
+    user_form: str = "{user}"  # how the demo writes the lab's user: ".\\{user}" (a local account), "LAB\\{user}"
+    open_shell: bool = False  # the session stage, and which shell it opens
+    remote_shell: str = "cmd"
     timeout: float | None = None  # the demo's deadline for this one, where the server is slow on purpose
     expect_stage: str | None = None
     expect_kind: str | None = None
@@ -118,6 +122,32 @@ _ALL = (
              **_fails("auth", "auth.rejected")),
     Scenario("win2008r2", "An old Windows Server 2008 R2 (WS-Management stack 2.0).",
              "winrm", flavour="win2008r2"),
+    # --- the session stage: an authenticated user asks for a remote shell ------------------------------------
+    Scenario("session-cmd", "A healthy listener: the user opens a cmd shell (as winrs does); it is deleted at once.",
+             "winrm", auth="ntlm", open_shell=True),
+    Scenario("session-powershell", "A healthy listener over HTTPS: the user opens the PowerShell endpoint, as "
+             "Enter-PSSession does.", "winrm", scheme="https", cert="good", auth="ntlm", open_shell=True,
+             remote_shell="powershell"),
+    Scenario("session-denied", "The PowerShell endpoint's security descriptor leaves the domain user out.",
+             "winrm", auth="ntlm", user_form="LAB\\{user}", shells="denied", open_shell=True, remote_shell="powershell",
+             **_fails("session", "session.access_denied")),
+    Scenario("session-uac", "A local administrator, as a local account: UAC's remote restrictions filter its token.",
+             "winrm", auth="ntlm", user_form=".\\{user}", shells="uac", open_shell=True,
+             **_fails("session", "session.local_account_filtered")),
+    Scenario("session-quota", "The user already holds as many shells as MaxShellsPerUser allows.",
+             "winrm", auth="ntlm", shells="quota", open_shell=True, **_fails("session", "session.quota")),
+    Scenario("session-no-endpoint", "The Microsoft.PowerShell endpoint is unregistered (or its plugin disabled).",
+             "winrm", auth="ntlm", shells="powershell-disabled", open_shell=True, remote_shell="powershell",
+             **_fails("session", "session.no_endpoint")),
+    Scenario("session-shells-off", "Group Policy switched remote shell access off (AllowRemoteShellAccess).",
+             "winrm", auth="ntlm", shells="shells-off", open_shell=True,
+             **_fails("session", "session.shells_disabled")),
+    Scenario("omi-session", "A Linux OMI server, asked for a remote shell: it answers WS-Management but has none.",
+             "winrm", flavour="omi", scheme="https", cert="good", auth="basic", open_shell=True,
+             **_fails("session", "session.no_shells")),
+    Scenario("openwsman-session", "An openwsman server, asked for a remote shell: it has none.",
+             "winrm", flavour="openwsman", scheme="https", cert="good", auth="basic", open_shell=True,
+             **_fails("session", "session.no_shells")),
 )
 
 SCENARIO_TABLE: dict[str, Scenario] = {s.name: s for s in _ALL}

@@ -21,6 +21,7 @@ from core.lab import _xml
 from core.lab._flavours import FLAVOURS
 from core.lab._http import HTTPAPI, Refuse, Request, RequestReader, Response, html_page
 from core.lab._scenarios import Scenario
+from core.lab._shells import ShellTable
 from core.lab._winrm import SOAP_TYPE, ConnState, WinRMListener
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,17 @@ class Endpoint:
     """Serves one scenario's connections."""
 
     def __init__(
-        self, scenario: Scenario, users: Mapping[str, str], latency: float, tls: ssl.SSLContext | None
+        self,
+        scenario: Scenario,
+        users: Mapping[str, str],
+        latency: float,
+        tls: ssl.SSLContext | None,
+        shells: ShellTable,
     ) -> None:
         self.scenario = scenario
         self.latency = latency
         self.tls = tls
-        self.listener = WinRMListener(scenario, FLAVOURS[scenario.flavour], users, tls is not None)
+        self.listener = WinRMListener(scenario, FLAVOURS[scenario.flavour], users, tls is not None, shells)
 
     # ---- connection level -------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Basic checks the lab's users; NTLM (alone or inside Negotiate) and CredSSP are pyspnego's own acceptors (never the
 platform's: on Windows that would be SSPI, checking the lab user against the machine's real accounts), reading users
-from the lab's NTLM user file. Over HTTP, messages after an NTLM or CredSSP handshake are sealed (MS-WSMV).
+from the lab's NTLM user file. Over HTTP, messages after an NTLM or CredSSP handshake are sealed (MS-WSMV). An
+authenticated request is an Identify, or a Create or Delete of a remote shell (``_shells``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import spnego
 
 from core import sealing
-from core.lab import _xml
+from core.lab import _shells, _xml
 from core.lab._flavours import Anonymous, Flavour
 from core.lab._http import HTTPAPI, Request, Response, html_page
 from core.lab._scenarios import Scenario
@@ -35,11 +36,15 @@ class ConnState:
     user: str | None = None
     sealing_protocol: str = sealing.SPNEGO
     challenged: bool = False  # the last answer on this connection was a 401 that left it open
+    logon: str = ""  # the authenticated user as the client wrote it (".\\alice", "LAB\\alice"): who opens shells
 
 
 class WinRMListener:
-    def __init__(self, scenario: Scenario, flavour: Flavour, users: Mapping[str, str], tls: bool) -> None:
+    def __init__(
+        self, scenario: Scenario, flavour: Flavour, users: Mapping[str, str], tls: bool, shells: _shells.ShellTable
+    ) -> None:
         self.scenario = scenario
+        self.shells = shells
         self.flavour = flavour
         self.users = {name.lower(): (name, password) for name, password in users.items()}
         self.tls = tls
@@ -58,14 +63,14 @@ class WinRMListener:
         if authorization is None and state.user is None:
             return self._anonymous(request)
         extra: list[tuple[str, str]] = []
-        basic = False
+        basic = ""
         if authorization is not None:
             scheme, _, token = authorization.strip().partition(" ")
             name = scheme.lower()
             if name == "basic" and self._offered("basic"):
-                if not self._basic_ok(token.strip()):
+                basic = self._basic_logon(token.strip())
+                if not basic:
                     return self._failed_logon()
-                basic = True
             elif name in _SCHEMES and self._accepts(name):
                 refused, extra = self._handshake(state, _SCHEMES[name], token.strip())
                 if refused is not None:
@@ -114,16 +119,17 @@ class WinRMListener:
         entry = self.users.get(name.lower())
         return entry[0] if entry else None
 
-    def _basic_ok(self, token: str) -> bool:
+    def _basic_logon(self, token: str) -> str:
+        """The user name as the client wrote it, when the password is right; "" otherwise."""
         try:
             decoded = base64.b64decode(token, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            return False
+            return ""
         name, sep, password = decoded.partition(":")
         user = self._known(name) if sep else None
-        if user is None:
-            return False
-        return hmac.compare_digest(password.encode(), self.users[user.lower()][1].encode())
+        if user is None or not hmac.compare_digest(password.encode(), self.users[user.lower()][1].encode()):
+            return ""
+        return name
 
     def _handshake(self, state: ConnState, scheme: str, token: str) -> tuple[Response | None, list[tuple[str, str]]]:
         """One step of an NTLM/Negotiate or CredSSP handshake: (401 to send, or None when done; headers for the 200)."""
@@ -151,12 +157,13 @@ class WinRMListener:
         if state.user is None:
             state.ctx = None
             return self._failed_logon(), []
+        state.logon = state.ctx.client_principal or state.user
         return None, headers
 
     # --- the authenticated request ----------------------------------------------------------------------------
 
     def _authenticated_request(
-        self, state: ConnState, request: Request, basic: bool, extra: list[tuple[str, str]]
+        self, state: ConnState, request: Request, basic: str, extra: list[tuple[str, str]]
     ) -> Response:
         body = request.body
         sealed = not basic and sealing.sealed_protocol(request.header("content-type")) is not None
@@ -174,7 +181,7 @@ class WinRMListener:
         if not body:
             # The empty POST of a handshake's last leg, or pywinrm's that sets up message encryption.
             return Response(200, self.flavour.ok_reason, [*self._server, *extra])
-        response = self._answer(body)
+        response = self._answer(body, basic or state.logon, bool(basic))
         response.headers.extend(extra)
         if sealed:
             assert state.ctx is not None
@@ -183,25 +190,45 @@ class WinRMListener:
             response.headers = [(k, content_type if k == "Content-Type" else v) for k, v in response.headers]
         return response
 
-    def _answer(self, body: bytes) -> Response:
+    def _answer(self, body: bytes, logon: str, basic: bool) -> Response:
         try:
-            identify = _xml.is_identify(body)
+            root = _xml.parse_envelope(body)
         except _xml.BadRequest:
             return self._soap(500, _xml.SCHEMA_FAULT)
-        if not identify:
-            return self._soap(500, _xml.ACTION_NOT_SUPPORTED_FAULT)
+        if not _xml.holds_identify(root):
+            shell = _shells.read_request(root)
+            if shell is None:
+                return self._soap(500, _xml.ACTION_NOT_SUPPORTED_FAULT)
+            return self._shell(shell, logon, basic)
         if self.scenario.after_auth == "access-denied":
             return self._soap(500, _xml.ACCESS_DENIED_FAULT)
         if self.scenario.after_auth == "timeout-fault":
             return self._soap(500, _xml.TIMED_OUT_FAULT)
         return self._soap(200, self.flavour.identify(True))
 
+    def _shell(self, request: _shells.Request, logon: str, basic: bool) -> Response:
+        """Create or Delete a remote shell, as the scenario's policy lets this user."""
+        if not self.flavour.has_shells:
+            return self._soap(self.flavour.fault_status, _shells.NOT_SERVED_FAULT)
+        endpoint = self.scenario.name
+        if request.action == _shells.ACTION_DELETE:
+            if self.shells.delete(endpoint, request.shell_id):
+                return self._soap(200, _shells.delete_response(request))
+            return self._soap(500, _shells.no_shell_fault(request.shell_id))
+        refused = _shells.refusal(self.scenario.shells, request, logon, basic, self.shells, endpoint)
+        if refused is not None:
+            return self._soap(500, refused)
+        record = _shells.new_record(endpoint, request, logon)
+        self.shells.add(record)
+        log.debug("lab %s: shell %s created for %s", endpoint, record.shell_id, logon)
+        return self._soap(200, _shells.create_response(request, record))
+
     @property
     def _server(self) -> list[tuple[str, str]]:
         return [("Server", self.flavour.server)] if self.flavour.server else []
 
     def _soap(self, status: int, body: bytes) -> Response:
-        reason = {200: self.flavour.ok_reason, 500: "Internal Server Error"}[status]
+        reason = {200: self.flavour.ok_reason, 400: "Bad Request", 500: "Internal Server Error"}[status]
         headers = [*self._server, ("Content-Type", SOAP_TYPE)]
         close = self.flavour.close_after_answer
         if close is not None:

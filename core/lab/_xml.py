@@ -11,6 +11,10 @@ NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
 NS_WSMID = "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
 NS_WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
 NS_WSMANFAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+NS_TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+NS_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+NS_POWERSHELL = "http://schemas.microsoft.com/powershell"
 
 SECPROFILE = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile"
 WINDOWS_PROFILES = (f"{SECPROFILE}/http/spnego-kerberos", f"{SECPROFILE}/http/basic")
@@ -135,12 +139,21 @@ class BadRequest(Exception):
     """The request body is not XML we accept."""
 
 
-def is_identify(body: bytes) -> bool:
-    """True for an Identify envelope; False for other SOAP; BadRequest for anything unsafe or malformed."""
+def parse_envelope(body: bytes) -> Element:
+    """The SOAP 1.2 envelope of a request; BadRequest for anything unsafe or malformed."""
     try:
         root: Element = SafeET.fromstring(body)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise BadRequest(str(exc)) from exc
     if root.tag != f"{{{NS_SOAP}}}Envelope":
         raise BadRequest("not a SOAP 1.2 envelope")
+    return root
+
+
+def holds_identify(root: Element) -> bool:
     return root.find(f"{{{NS_SOAP}}}Body/{{{NS_WSMID}}}Identify") is not None
+
+
+def is_identify(body: bytes) -> bool:
+    """True for an Identify envelope; False for other SOAP; BadRequest for anything unsafe or malformed."""
+    return holds_identify(parse_envelope(body))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import ssl
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -14,6 +15,7 @@ from core.lab import _ntlm_users
 from core.lab._certs import Pki, make_pki
 from core.lab._scenarios import SCENARIO_TABLE, SCENARIOS, Scenario
 from core.lab._server import Blackhole, CertificateGate, Endpoint, LoopThread, free_port
+from core.lab._shells import ShellRecord, ShellTable, stale_shells
 
 HOST = "127.0.0.1"  # the lab never listens anywhere else
 DEFAULT_USERS: Mapping[str, str] = {"alice": "Lab-Passw0rd!"}
@@ -34,9 +36,11 @@ class LabEndpoint:
     username: str | None
     password: str | None  # for wrong-password: the deliberately wrong one
     allow_unencrypted: bool  # Basic over plain HTTP, where the scenario is about a server that wants it
+    open_shell: bool  # the demo turns the session stage on, and opens this shell
+    remote_shell: str
     timeout: float | None  # the deadline the demo gives this one; None: the demo's own
     expect_ok: bool
-    expect_stage: str | None  # "dns", "tcp", "tls", "wsman", "auth"
+    expect_stage: str | None  # a stage's name (core.stages), e.g. "tcp"
     expect_kind: str | None  # the failure kind (core.failures), e.g. "tcp.refused"
 
     @property
@@ -73,6 +77,7 @@ class Lab:
         self._loop: LoopThread | None = None
         self._side_servers: list[Blackhole | CertificateGate] = []  # those not on the event loop
         self._endpoints: dict[str, LabEndpoint] = {}
+        self._shells = ShellTable()
 
     # ---- lifecycle --------------------------------------------------------------------------------------
 
@@ -104,7 +109,10 @@ class Lab:
                 self._side_servers.append(gate)
                 port = gate.port
             else:
-                endpoint = Endpoint(scenario, self._users, self._latency, _tls_context(pki, scenario))
+                if scenario.shells == "quota":
+                    for record in stale_shells(scenario.name, list(self._users)):
+                        self._shells.add(record)
+                endpoint = Endpoint(scenario, self._users, self._latency, _tls_context(pki, scenario), self._shells)
                 port = self._loop.call(self._loop.listen(endpoint))
             self._endpoints[scenario.name] = self._describe(scenario, port)
 
@@ -153,11 +161,29 @@ class Lab:
     def users(self) -> Mapping[str, str]:
         return dict(self._users)
 
+    # ---- remote shells ----------------------------------------------------------------------------------
+
+    def shells(self, name: str | None = None) -> list[ShellRecord]:
+        """Every shell a client created on this lab (or on endpoint ``name``), open or deleted, oldest first."""
+        return [r for r in self._shells.records() if name is None or r.endpoint == name]
+
+    def open_shells(self, name: str | None = None) -> list[ShellRecord]:
+        """The shells clients created and have not deleted."""
+        return [r for r in self.shells(name) if r.deleted is None]
+
+    def wait_for_no_open_shells(self, timeout: float = 10.0) -> list[ShellRecord]:
+        """Wait until every shell a client created is deleted; what is still open at ``timeout``."""
+        ends = time.monotonic() + timeout
+        while (still := self.open_shells()) and time.monotonic() < ends:
+            time.sleep(0.02)
+        return still
+
     def _describe(self, scenario: Scenario, port: int) -> LabEndpoint:
-        username = next(iter(self._users), None) if scenario.auth != "none" else None
-        password = None
-        if username is not None:
-            password = WRONG_PASSWORD if scenario.wrong_password else self._users[username]
+        user = next(iter(self._users), None) if scenario.auth != "none" else None
+        username = password = None
+        if user is not None:
+            username = scenario.user_form.format(user=user)
+            password = WRONG_PASSWORD if scenario.wrong_password else self._users[user]
         return LabEndpoint(
             name=scenario.name,
             url=f"{scenario.scheme}://{HOST}:{port}/wsman",
@@ -169,6 +195,8 @@ class Lab:
             username=username,
             password=password,
             allow_unencrypted=scenario.allow_unencrypted,
+            open_shell=scenario.open_shell,
+            remote_shell=scenario.remote_shell,
             timeout=scenario.timeout,
             expect_ok=scenario.expect_ok,
             expect_stage=scenario.expect_stage,

@@ -7,10 +7,10 @@ The diagnosis, the exports, the window's columns, the demo's folders and the dea
 from __future__ import annotations
 
 from core.diagnosis import StageReport, StageStatus
-from core.stages import auth, connect, tls, wsman
+from core.stages import auth, connect, session, tls, wsman
 from core.stages.base import Stage
 
-STAGES: tuple[Stage, ...] = (connect.DNS, connect.TCP, tls.TLS, wsman.WSMAN, auth.AUTH)
+STAGES: tuple[Stage, ...] = (connect.DNS, connect.TCP, tls.TLS, wsman.WSMAN, auth.AUTH, session.SESSION)
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
 _BY_NAME = {stage.name: stage for stage in STAGES}
 _PENDING = tuple(StageReport(stage.name, StageStatus.NOT_RUN) for stage in STAGES)

@@ -64,4 +64,5 @@ AUTH = Stage(
     "no authentication asked",
     _auth,
     _timeout_kind,
+    "Authentication",
 )

@@ -26,6 +26,7 @@ class Stage:
     skip_reason: str  # the cell's text when the stage does not apply ("http" for tls)
     run: Callable[[Probe], str | Skipped | None]  # a passed stage's detail; None: the stage does not apply
     timeout_kind: Callable[[Context], str]  # the failure kind when the deadline ends this stage
+    area: str  # what the stage is about, as a heading ("Name resolution"): the demo list's folders
 
 
 def fixed(kind: str) -> Callable[[Context], str]:

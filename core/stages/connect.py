@@ -35,6 +35,7 @@ DNS = Stage(
     "",
     _dns,
     fixed("dns.timeout"),
+    "Name resolution",
 )
 TCP = Stage(
     "tcp",
@@ -43,4 +44,5 @@ TCP = Stage(
     "",
     _tcp,
     fixed("tcp.timeout"),
+    "Network (TCP)",
 )

@@ -47,4 +47,5 @@ TLS = Stage(
     "http",
     _tls,
     fixed("tls.timeout"),
+    "TLS certificates",
 )

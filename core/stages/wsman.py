@@ -92,4 +92,5 @@ WSMAN = Stage(
     "",
     _wsman,
     _timeout_kind,
+    "WS-Management",
 )
