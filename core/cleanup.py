@@ -36,8 +36,9 @@ Sender = Callable[[bytes], Reply]
 # Opens a fresh authenticated connection within the given seconds: (send a message, close the connection).
 Connect = Callable[[float], tuple[Sender, Callable[[], None]]]
 
-_lock = threading.Lock()
+_changed = threading.Condition()
 _threads: set[threading.Thread] = set()
+_in_hand = 0  # shells a running test may have opened and not yet deleted or handed over
 
 
 @dataclass(frozen=True)
@@ -65,32 +66,41 @@ def is_deleted(reply: Reply) -> bool:
     )
 
 
+class Watch:
+    """A test's shell from just before its Create goes out until it is deleted or handed over, so that ``wait()``
+    also waits for a cancelled test that is still unwinding (its final result is delivered before that)."""
+
+    def __enter__(self) -> Watch:
+        global _in_hand
+        with _changed:
+            _in_hand += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _in_hand
+        with _changed:
+            _in_hand -= 1
+            _changed.notify_all()
+
+
 def hand_over(leftover: Leftover) -> None:
     """Delete ``leftover`` from a thread of its own; returns at once."""
     thread = threading.Thread(target=_delete, args=(leftover,), name=f"delete shell {leftover.shell_id}")
-    with _lock:
+    with _changed:
         _threads.add(thread)
     thread.start()
 
 
 def pending() -> int:
-    """How many shells are being deleted right now."""
-    with _lock:
-        return len(_threads)
+    """How many shells are being deleted, or may still need to be."""
+    with _changed:
+        return len(_threads) + _in_hand
 
 
 def wait(timeout: float | None = None) -> bool:
-    """Wait until every handed-over shell is deleted or given up on; False if some are still going at ``timeout``."""
-    ends = None if timeout is None else time.monotonic() + timeout
-    while True:
-        with _lock:
-            threads = list(_threads)
-        if not threads:
-            return True
-        remaining = None if ends is None else ends - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            return False
-        threads[0].join(remaining)
+    """Wait until every shell is deleted or given up on; False if some are still going at ``timeout``."""
+    with _changed:
+        return _changed.wait_for(lambda: not _threads and not _in_hand, timeout)
 
 
 def _delete(leftover: Leftover) -> None:
@@ -112,8 +122,9 @@ def _delete(leftover: Leftover) -> None:
         else:
             log.info("no remote shell %s on %s to delete (%s)", leftover.shell_id, leftover.where, outcome)
     finally:
-        with _lock:
+        with _changed:
             _threads.discard(threading.current_thread())
+            _changed.notify_all()
 
 
 def _attempt(leftover: Leftover, seconds: float) -> str:
@@ -134,4 +145,4 @@ def _attempt(leftover: Leftover, seconds: float) -> str:
     return f"HTTP {reply.status}"
 
 
-__all__ = ["ATTEMPT_SECONDS", "CLEANUP_SECONDS", "Leftover", "hand_over", "is_deleted", "pending", "wait"]
+__all__ = ["ATTEMPT_SECONDS", "CLEANUP_SECONDS", "Leftover", "Watch", "hand_over", "is_deleted", "pending", "wait"]

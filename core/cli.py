@@ -21,6 +21,7 @@ from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
 from core.diagnosis import Diagnosis
 from core.mi import AuthType, DestinationOptions, UserCredentials
 from core.report import diagnosis_to_dict, verdict
+from core.shell import ShellChoiceError, shell_target
 from core.target import TargetError, parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -65,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--allow-unencrypted", action="store_true", help="allow Basic over plain HTTP (sends the password readably)"
     )
+    check.add_argument(
+        "--session", action="store_true",
+        help="after authentication, open a remote shell as the user and delete it at once (never runs a command)",
+    )
+    check.add_argument(
+        "--shell", metavar="SHELL",
+        help="the shell --session opens: cmd (default), powershell, a PowerShell session configuration name "
+        "(JEA endpoints) or a resource URI; implies --session",
+    )
     check.add_argument("--timeout", type=float, default=10.0, help="overall deadline per target in seconds (10)")
     check.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="targets tested at once (32)")
     check.add_argument("--targets-file", type=Path, help="a saved list (.json), a CSV with a host column, or text")
@@ -103,6 +113,12 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         raise UsageError(f"--port: must be from 1 to 65535, not {args.port}")
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file: cannot read {args.ca_file}")
+    if args.shell is not None:
+        try:
+            shell_target(args.shell)
+        except ShellChoiceError as exc:
+            raise UsageError(f"--shell: {exc}") from None
+    session = args.session or args.shell is not None
     auth = AuthType(args.auth) if args.auth else AuthType.NONE
     password = _password(args, stdin)
     needs_password = auth not in (AuthType.NONE, AuthType.KERBEROS, AuthType.CERTIFICATE)
@@ -121,6 +137,8 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         ca_file=args.ca_file,
         timeout=args.timeout,
         allow_unencrypted=args.allow_unencrypted,
+        open_shell=session,
+        remote_shell=args.shell or "cmd",
     )
     jobs: list[BatchJob] = []
     for text in args.targets:
@@ -161,6 +179,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
         ca_check=False if args.skip_ca_check else None,
         cn_check=False if args.skip_cn_check else None,
         allow_unencrypted=True if args.allow_unencrypted else None,
+        session=True if args.session or args.shell is not None else None,
+        remote_shell=args.shell,
     )
     jobs = []
     for resolved in loaded.resolved(flags):
@@ -176,6 +196,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
             cert_ca_check=resolved.ca_check,
             cert_cn_check=resolved.cn_check,
             allow_unencrypted=resolved.allow_unencrypted,
+            open_shell=resolved.session,
+            remote_shell=resolved.remote_shell,
         )
         jobs.append(BatchJob(resolved.target.host, options))
     return jobs
@@ -214,6 +236,7 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         batch.close()
+        _wait_for_shell_cleanup()
     results = [r for r in batch.results if r is not None]
     if args.output is not None:
         from core.exports import write_report
@@ -222,6 +245,17 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
+
+
+def _wait_for_shell_cleanup() -> None:
+    """Shells of interrupted tests are being deleted on their own connections: say so while the exit waits for them
+    (each cleanup is bounded, core.cleanup.CLEANUP_SECONDS)."""
+    from core import cleanup
+
+    if cleanup.pending():
+        print(f"testconnection-cli: deleting {cleanup.pending()} remote shell(s) the interrupted tests opened…",
+              file=sys.stderr)
+        cleanup.wait(cleanup.CLEANUP_SECONDS + 1)
 
 
 def _render(diagnosis: Diagnosis, as_json: bool) -> str:

@@ -74,9 +74,10 @@ def ticket_text(diagnosis: Diagnosis) -> str:
         "",
         "Stages:",
     ]
+    width = max((len(stage.name) for stage in diagnosis.stages), default=0)
     for stage in diagnosis.stages:
         timing = f"{stage.elapsed_ms:.1f} ms" if stage.status in (StageStatus.OK, StageStatus.FAILED) else ""
-        lines.append(f"  {stage.name:<6} {stage.status.value:<9} {timing:>10}  {stage.detail}".rstrip())
+        lines.append(f"  {stage.name:<{width}} {stage.status.value:<9} {timing:>10}  {stage.detail}".rstrip())
     if diagnosis.identify is not None:
         ident = diagnosis.identify
         lines += ["", "Answered:", f"  Vendor:   {ident.product_vendor}", f"  Version:  {ident.product_version}"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from core.atomicfile import atomic_write_bytes
 from core.mi import AuthType
+from core.shell import ShellChoiceError, shell_target
 from core.target import Endpoint, parse_target
 
 log = logging.getLogger(__name__)
@@ -28,14 +29,18 @@ VERSION = 1
 TRANSPORTS = ("http", "https")
 AUTH_METHODS = tuple(auth.value for auth in AuthType)
 #: The fields a folder can give its targets. The order is the order of CSV columns and of the JSON keys.
-INHERITED = ("port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted")
-_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted")
+INHERITED = (
+    "port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted", "session", "remote_shell",
+)  # fmt: skip
+_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted", "session")
 APP_DEFAULTS: dict[str, Any] = {
     "transport": "http",
     "auth": "none",
     "ca_check": True,
     "cn_check": True,
     "allow_unencrypted": False,
+    "session": False,
+    "remote_shell": "cmd",
 }
 
 
@@ -75,6 +80,11 @@ def _check_settings(owner: str, values: Settings | Target) -> None:
         value = getattr(values, name)
         if value is not None and not isinstance(value, bool):
             raise InvalidField(name, f"{owner}: {name} must be true or false, got {value!r}")
+    if values.remote_shell is not None:
+        try:
+            shell_target(values.remote_shell)
+        except ShellChoiceError as exc:
+            raise InvalidField("remote_shell", f"{owner}: remote_shell {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,8 @@ class Settings:
     ca_check: bool | None = None
     cn_check: bool | None = None
     allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    session: bool | None = None  # the session stage: open a remote shell after auth, then delete it
+    remote_shell: str | None = None  # which: cmd, powershell, a session configuration name or a resource URI
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,8 @@ class Target:
     ca_check: bool | None = None
     cn_check: bool | None = None
     allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    session: bool | None = None  # the session stage: open a remote shell after auth, then delete it
+    remote_shell: str | None = None  # which: cmd, powershell, a session configuration name or a resource URI
     notes: str = ""
     id: str = field(default_factory=new_id)
 
@@ -154,6 +168,8 @@ class ResolvedTarget:
     ca_check: bool
     cn_check: bool
     allow_unencrypted: bool
+    session: bool
+    remote_shell: str
 
     def endpoint(self) -> Endpoint:
         """Where to connect. A scheme or port written in the host wins, as on the command line."""

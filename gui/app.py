@@ -147,7 +147,7 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
 
 
 #: The demo list's folders: where each lab endpoint's test ends (None: it passes), one per stage of the registry.
-DEMO_FOLDERS = {None: "Answers", **{stage.name: stage.area for stage in core.STAGES}}
+DEMO_FOLDERS: dict[str | None, str] = {None: "Answers", **{stage.name: stage.area for stage in core.STAGES}}
 
 
 def load_demo(window: MainWindow, lab: Lab) -> list[int]:

@@ -71,6 +71,10 @@ ROWS: dict[str, tuple[str, str]] = {
         "Cancels fired while a stage was finishing",
         "the stage reported as cancelled, never as failed",
     ),
+    "shells_deleted": (
+        "Remote shells the session stage opened or was asked to open against the lab, cancels and deadlines included",
+        "every shell the lab created was deleted, as the lab's own record shows",
+    ),
     "soak_sequential": (
         "Tests in a row against the lab (soak)",
         "threads and descriptors back to start, memory within 30 MiB",

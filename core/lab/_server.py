@@ -52,11 +52,13 @@ class Endpoint:
         latency: float,
         tls: ssl.SSLContext | None,
         shells: ShellTable,
+        shell_latency: float = 0.0,
     ) -> None:
         self.scenario = scenario
         self.latency = latency
         self.tls = tls
-        self.listener = WinRMListener(scenario, FLAVOURS[scenario.flavour], users, tls is not None, shells)
+        flavour = FLAVOURS[scenario.flavour]
+        self.listener = WinRMListener(scenario, flavour, users, tls is not None, shells, shell_latency)
 
     # ---- connection level -------------------------------------------------------------------------------
 

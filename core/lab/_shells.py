@@ -115,6 +115,8 @@ class ShellRecord:
     created: float
     deleted: float | None = None
     stale: bool = False  # held by "someone else" from the start (the quota scenario), not created by a client
+    proposed: bool = False  # the client proposed the ShellId
+    ready: float = 0.0  # when the service finished creating it (a slow endpoint); a Delete before then finds nothing
 
 
 class ShellTable:
@@ -131,7 +133,8 @@ class ShellTable:
     def delete(self, endpoint: str, shell_id: str) -> bool:
         with self._lock:
             for index, record in enumerate(self._records):
-                if record.endpoint == endpoint and record.shell_id.lower() == shell_id.lower() and not record.deleted:
+                same = record.endpoint == endpoint and record.shell_id.lower() == shell_id.lower()
+                if same and not record.deleted and record.ready <= time.time():
                     self._records[index] = replace(record, deleted=time.time())
                     return True
         return False
@@ -269,10 +272,14 @@ def delete_response(request: Request) -> bytes:
     ).encode()
 
 
-def new_record(endpoint: str, request: Request, logon: str) -> ShellRecord:
+def new_record(endpoint: str, request: Request, logon: str, takes: float = 0.0) -> ShellRecord:
+    """The shell a Create opens, ready after ``takes`` seconds."""
     shell_id = request.shell_id.upper() or str(uuid.uuid4()).upper()  # the client's proposal, as Windows takes it
     idle = _text(request.shell, f"{{{_xml.NS_SHELL}}}IdleTimeOut") if request.shell is not None else ""
-    return ShellRecord(endpoint, shell_id, request.resource_uri, logon, idle, time.time())
+    now = time.time()
+    return ShellRecord(
+        endpoint, shell_id, request.resource_uri, logon, idle, now, proposed=bool(request.shell_id), ready=now + takes
+    )
 
 
 def stale_shells(endpoint: str, users: list[str]) -> list[ShellRecord]:

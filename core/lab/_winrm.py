@@ -41,10 +41,17 @@ class ConnState:
 
 class WinRMListener:
     def __init__(
-        self, scenario: Scenario, flavour: Flavour, users: Mapping[str, str], tls: bool, shells: _shells.ShellTable
+        self,
+        scenario: Scenario,
+        flavour: Flavour,
+        users: Mapping[str, str],
+        tls: bool,
+        shells: _shells.ShellTable,
+        shell_latency: float = 0.0,
     ) -> None:
         self.scenario = scenario
         self.shells = shells
+        self.shell_latency = shell_latency  # how long a Create takes (a PowerShell endpoint starting its process)
         self.flavour = flavour
         self.users = {name.lower(): (name, password) for name, password in users.items()}
         self.tls = tls
@@ -218,10 +225,12 @@ class WinRMListener:
         refused = _shells.refusal(self.scenario.shells, request, logon, basic, self.shells, endpoint)
         if refused is not None:
             return self._soap(500, refused)
-        record = _shells.new_record(endpoint, request, logon)
+        record = _shells.new_record(endpoint, request, logon, self.shell_latency)
         self.shells.add(record)
         log.debug("lab %s: shell %s created for %s", endpoint, record.shell_id, logon)
-        return self._soap(200, _shells.create_response(request, record))
+        response = self._soap(200, _shells.create_response(request, record))
+        response.delay = self.shell_latency
+        return response
 
     @property
     def _server(self) -> list[tuple[str, str]]:

@@ -61,17 +61,20 @@ class Lab:
         scenarios: Sequence[str] | None = None,
         users: Mapping[str, str] | None = None,
         latency: float = 0.0,
+        shell_latency: float = 0.0,
     ) -> None:
+        """``latency``: seconds before every answer; ``shell_latency``: how long opening a shell takes on top."""
         names = list(SCENARIOS if scenarios is None else scenarios)
         unknown = [n for n in names if n not in SCENARIO_TABLE]
         if unknown:
             raise ValueError(f"unknown lab scenarios: {', '.join(unknown)}")
-        if latency < 0:
+        if latency < 0 or shell_latency < 0:
             raise ValueError("latency must be >= 0")
         self._scenarios = [s for s in SCENARIO_TABLE.values() if s.name in names]  # always SCENARIOS order
         self._users: dict[str, str] = dict(DEFAULT_USERS if users is None else users)
         _ntlm_users.check_usernames(self._users)
         self._latency = latency
+        self._shell_latency = shell_latency
         self._tmp: str | None = None
         self._ca_file: str | None = None
         self._loop: LoopThread | None = None
@@ -112,7 +115,8 @@ class Lab:
                 if scenario.shells == "quota":
                     for record in stale_shells(scenario.name, list(self._users)):
                         self._shells.add(record)
-                endpoint = Endpoint(scenario, self._users, self._latency, _tls_context(pki, scenario), self._shells)
+                tls = _tls_context(pki, scenario)
+                endpoint = Endpoint(scenario, self._users, self._latency, tls, self._shells, self._shell_latency)
                 port = self._loop.call(self._loop.listen(endpoint))
             self._endpoints[scenario.name] = self._describe(scenario, port)
 

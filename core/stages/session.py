@@ -18,7 +18,7 @@ from core.diagnosis import IdentifyInfo
 from core.errors import Problem
 from core.failures.classify import shell_problem
 from core.failures.session import shell_facts
-from core.http import HttpClient
+from core.http import HttpClient, Reply
 from core.mi import AuthType, UserCredentials
 from core.schemes import Conversation
 from core.shell import ShellTarget, create_request, created_shell, delete_request, new_shell_id, shell_target
@@ -43,12 +43,17 @@ def _session(probe: Probe) -> str | Skipped | None:
             return Skipped("needs authentication")
         return Skipped(f"not tested — {probe.untested or 'not authenticated'}")
     shell = shell_target(probe.options.remote_shell)
-    to = probe.endpoint.url
     proposed = new_shell_id() if _takes_proposed_ids(probe.identify) else None
     if probe.interrupter.reason is not None:  # cancelled between stages: send nothing more
         raise Interrupted(f"test {probe.interrupter.reason.value}")
+    with cleanup.Watch():
+        return _open_and_delete(probe, authenticated.send, shell, proposed)
+
+
+def _open_and_delete(probe: Probe, send: Callable[[bytes], Reply], shell: ShellTarget, proposed: str | None) -> str:
+    to = probe.endpoint.url
     try:
-        reply = authenticated.send(create_request(to, shell, proposed))
+        reply = send(create_request(to, shell, proposed))
     except Exception:
         if proposed:  # the Create may have arrived: delete what it may have made
             _hand_over(probe, shell, proposed, created=False)
@@ -66,7 +71,7 @@ def _session(probe: Probe) -> str | Skipped | None:
         raise Problem("session.bad_answer", reason=str(exc)) from None
     detail = f"{shell.label} opened" + (f" as {created.owner}" if created.owner else "") + " and deleted"
     try:
-        answer = authenticated.send(delete_request(to, shell, created.shell_id))
+        answer = send(delete_request(to, shell, created.shell_id))
     except Exception:
         _hand_over(probe, shell, created.shell_id, created=True)
         if probe.interrupter.reason is not None:
