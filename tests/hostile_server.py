@@ -2,7 +2,8 @@
 
 One connection at a time: it reads the HTTP request (headers and a Content-Length body, briefly), sends
 ``reply`` (bytes) in one go, optionally resets instead of closing politely, and closes. It never keeps a
-connection open, so no answer can make the client wait for the deadline unless ``hold`` asks for it.
+connection open, so no answer can make the client wait for the deadline unless ``hold`` asks for it. ``script``
+holds replies for the next connections, one each, before ``reply`` takes over (a conversation of several requests).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class HostileServer:
         self.reset: bool = False  # close with RST (SO_LINGER 0) instead of FIN
         self.read_request: bool = True  # False: answer (or close) before reading anything
         self.hold: float = 0.0  # seconds to keep the connection open after the reply
+        self.script: list[bytes] = []  # the next connections' replies, in order; then ``reply`` again
         self.connections = 0
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,8 +75,9 @@ class HostileServer:
         conn.settimeout(1.0)
         if self.read_request:
             _read_request(conn)
-        if self.reply:
-            conn.sendall(self.reply)
+        reply = self.script.pop(0) if self.script else self.reply
+        if reply:
+            conn.sendall(reply)
         if self.hold:
             self._stop.wait(self.hold)
         if self.reset:

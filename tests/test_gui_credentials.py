@@ -272,7 +272,7 @@ def test_save_as_in_the_bar_then_a_new_window_authenticates_with_it(
     row = window.model.row(window.model.all_keys()[-1])
     qtbot.waitUntil(lambda: row.final, timeout=8000)
     assert row.diagnosis.ok, row.diagnosis.failure
-    assert row.diagnosis.stages[-1].name == "auth" and row.diagnosis.stages[-1].status.value == "ok"
+    assert row.diagnosis.stage("auth").status.value == "ok"
     window.close()
 
 

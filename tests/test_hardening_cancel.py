@@ -1,10 +1,11 @@
 """Cancellation in every stage, with every authentication the lab offers, synchronous and asynchronous.
 
 Stalls: ``tcp`` — the ``blackhole`` endpoint (connect never completes); ``tls`` — HTTPS to the ``silent`` endpoint
-(it reads the ClientHello and never answers); ``wsman`` — the ``silent`` endpoint over HTTP; ``auth`` — a
-healthy listener in a second lab with 0.6 s latency per request, cancelled once the auth stage runs (Basic over
-HTTP with ``allow_unencrypted``, and NTLM). With no authentication there is no auth stage to cancel (it is
-skipped), so that combination is not in the matrix.
+(it reads the ClientHello and never answers); ``wsman`` — the ``silent`` endpoint over HTTP; ``auth`` and
+``session`` — a healthy listener in a second lab with 0.6 s latency per request, cancelled once the stage runs
+(Basic over HTTP with ``allow_unencrypted``, and NTLM; the session stage opening a cmd shell). With no
+authentication there is no auth stage to cancel and no shell to open (both are skipped), so those combinations are
+not in the matrix. A cancel in the session stage must still leave no shell open on the lab (``core.cleanup``).
 
 What a user notices: exactly one final result, "cancelled" in the stage that was running, delivered within
 100 ms of cancel(), nothing after it, and no leaked threads or sockets once the abandoned probe has given up
@@ -30,12 +31,13 @@ from core import (
     OperationCallbacks,
     StageStatus,
     UserCredentials,
+    cleanup,
 )
 from core.lab import Lab
 from tests.quality import tally
 
 TIMEOUT = 1.0
-STAGES = ["tcp", "tls", "wsman", "auth"]
+STAGES = ["tcp", "tls", "wsman", "auth", "session"]
 AUTHS = ["none", "basic", "ntlm"]
 
 
@@ -93,8 +95,8 @@ def _wait_back(start: tuple[int, int], tolerance: tuple[int, int] = (0, 2), limi
     raise AssertionError(f"threads/fds {now} did not return to {start} (+{tolerance}); threads: {names}")
 
 
-# Without authentication the auth stage never runs, so "cancel in auth" exists only for the schemes.
-MATRIX = [(stage, auth) for stage in STAGES for auth in AUTHS if not (stage == "auth" and auth == "none")]
+# Without authentication the auth and session stages never run, so cancelling in them exists only for the schemes.
+MATRIX = [(stage, auth) for stage in STAGES for auth in AUTHS if not (stage in ("auth", "session") and auth == "none")]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -102,9 +104,12 @@ MATRIX = [(stage, auth) for stage in STAGES for auth in AUTHS if not (stage == "
 def test_cancel_in_every_stage(app: Application, lab: Lab, slow_lab: Lab, stage: str, auth: str, mode: str) -> None:
     url, transport = _target(stage, lab, slow_lab)
     options = _options(auth, transport, lab)
-    if stage == "auth":
-        options = replace(options, timeout=5.0)  # two slow round trips must fit before we cancel in auth
+    if stage in ("auth", "session"):
+        options = replace(options, timeout=5.0)  # slow round trips must fit before we cancel in auth or session
+    if stage == "session":
+        options = replace(options, open_shell=True)
     start = _levels()
+    shells_before = len(slow_lab.shells())
 
     events: list[tuple[float, str]] = []
     finals: list[tuple[bool, MIResult]] = []
@@ -170,6 +175,10 @@ def test_cancel_in_every_stage(app: Application, lab: Lab, slow_lab: Lab, stage:
         report.status is StageStatus.FAILED and report.detail == "cancelled"
     )
     assert all(s.status is StageStatus.NOT_RUN for s in diagnosis.stages[STAGES.index(stage) + 2 :])
+    if stage == "session":  # the abandoned test's shell, if the lab made one, is deleted on a connection of its own
+        assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
+        assert slow_lab.wait_for_no_open_shells(1) == []
+        tally("shells_deleted", len(slow_lab.shells()) - shells_before)
     _wait_back(start)
     tally("cancel_cases")
 

@@ -1,5 +1,6 @@
 """Fuzzing the client with hostile answers: mutated HTTP and XML from a loopback server, and arbitrary bytes
-straight into the WS-Management parsers.
+straight into the WS-Management parsers. The session stage gets its own: a server that authenticates (Basic) and
+then answers the shell's Create with a mutated CreateResponse, a fault with any code, or hostile XML.
 
 Every case runs a real test connection (timeout 2 s) against :class:`tests.hostile_server.HostileServer` and
 checks what a user would notice: one final result, within the timeout (+0.5 s), either OK (only when the answer
@@ -18,8 +19,21 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from core import Application, DestinationOptions, MIErrorCategory, MIResult, OperationCallbacks
+from core import (
+    Application,
+    AuthType,
+    DestinationOptions,
+    MIErrorCategory,
+    MIResult,
+    OperationCallbacks,
+    StageStatus,
+    UserCredentials,
+    cleanup,
+)
 from core.diagnosis import Diagnosis
+from core.failures import KINDS
+from core.failures.codes import SHELL_QUOTAS
+from core.shell import created_shell
 from core.wsman import SOAP_NS, WSMANFAULT_NS, WSMID_NS, SoapFault, XmlError, parse_fault, parse_identify_response
 from tests.hostile_server import HostileServer
 from tests.quality import tally
@@ -438,3 +452,117 @@ def test_fault_with_superscript_code_over_http_is_classified(app: Application, s
     assert diagnosis.failure is not None
     assert diagnosis.failure.message.startswith("SOAP fault"), diagnosis.failure.message
     assert diagnosis.failure.wsman_fault_code is None
+
+
+# --- the session stage: hostile answers to the shell's Create ---------------------------------------------------
+
+SHELL_NS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+ADDRESSING_NS = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+_WINDOWS_IDENTIFY = (
+    f'<s:Envelope xmlns:s="{SOAP_NS}"><s:Body><wsmid:IdentifyResponse xmlns:wsmid="{WSMID_NS}">'
+    f"<wsmid:ProtocolVersion>{WSMAN_NS}</wsmid:ProtocolVersion><wsmid:ProductVendor>Microsoft Corporation"
+    "</wsmid:ProductVendor><wsmid:ProductVersion>OS: 10.0.20348 SP: 0.0 Stack: 3.0</wsmid:ProductVersion>"
+    "</wsmid:IdentifyResponse></s:Body></s:Envelope>"
+).encode()
+
+
+def _ok(body: bytes, status: bytes = b"200 OK") -> bytes:
+    return b"HTTP/1.1 %s\r\nContent-Type: application/soap+xml\r\nContent-Length: %d\r\n\r\n%s" % (
+        status, len(body), body)
+
+
+@st.composite
+def created_reply(draw: st.DrawFn) -> bytes:
+    """CreateResponse variants: odd prefixes, the ShellId as a selector or as rsp:ShellId or both, extra elements."""
+    s, a, r = draw(_prefix), draw(_prefix), draw(_prefix)
+    assume(len({s, a, r}) == 3)
+    shell_id = str(draw(st.uuids())).upper()
+    selector, element = draw(st.sampled_from([(True, False), (False, True), (True, True)]))
+    extras = "".join(draw(st.lists(_extra_element(), max_size=2)))
+    created = (
+        f'<x:ResourceCreated xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer"><{a}:ReferenceParameters>'
+        f'<w:SelectorSet xmlns:w="{WSMAN_NS}"><w:Selector Name="ShellId">{shell_id}</w:Selector></w:SelectorSet>'
+        f"</{a}:ReferenceParameters></x:ResourceCreated>"
+        if selector else ""
+    )
+    shell = f"<{r}:Shell><{r}:ShellId>{shell_id}</{r}:ShellId>{extras}</{r}:Shell>" if element else ""
+    return (
+        f'<{s}:Envelope xmlns:{s}="{SOAP_NS}" xmlns:{a}="{ADDRESSING_NS}" xmlns:{r}="{SHELL_NS}"><{s}:Header/>'
+        f"<{s}:Body>{created}{shell}</{s}:Body></{s}:Envelope>"
+    ).encode()
+
+
+@st.composite
+def shell_fault(draw: st.DrawFn) -> bytes:
+    """Faults a Create may get: Windows' own codes and subcodes, and any others."""
+    known = [5, 2147942405, 2150858811, 2150859173, 2150859180, *SHELL_QUOTAS, 2150858843, 2150858793]
+    code = draw(st.one_of(st.sampled_from(known).map(str), st.integers(0, 2**32).map(str), st.text(max_size=8)))
+    subcode = draw(st.one_of(
+        st.sampled_from(["w:AccessDenied", "w:QuotaLimit", "a:DestinationUnreachable", "w:InternalError",
+                         "w:InvalidSelectors", "a:ActionNotSupported", "w:TimedOut"]),
+        _text,
+    ))  # fmt: skip
+    detail = (
+        f'<s:Detail><f:WSManFault xmlns:f="{WSMANFAULT_NS}" Code="{escape(code, {chr(34): "&quot;"})}">'
+        f"<f:Message>{escape(draw(_text))}</f:Message></f:WSManFault></s:Detail>"
+        if draw(st.booleans()) else ""
+    )
+    return (
+        f'<s:Envelope xmlns:s="{SOAP_NS}" xmlns:w="{WSMAN_NS}" xmlns:a="{ADDRESSING_NS}"><s:Body><s:Fault>'
+        f"<s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>{escape(subcode)}</s:Value></s:Subcode></s:Code>"
+        f"<s:Reason><s:Text>{escape(draw(_text))}</s:Text></s:Reason>{detail}</s:Fault></s:Body></s:Envelope>"
+    ).encode()
+
+
+@st.composite
+def create_reply(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """(the answer to the Create on the wire, whether a correct client must open and delete the shell)."""
+    body = draw(st.one_of(created_reply(), shell_fault(), hostile_xml(), valid_identify()))
+    status = draw(st.sampled_from([b"200 OK", b"500 Internal Server Error", b"400 Bad Request", b"401 Unauthorized",
+                                   b"404 Not Found", b"503 Service Unavailable"]))
+    cut = draw(st.one_of(st.none(), st.integers(0, 200)))
+    wire = _ok(body, status)
+    if cut is not None:
+        wire = wire[: max(0, len(wire) - cut - 1)]
+    try:
+        opens = status == b"200 OK" and cut is None and bool(created_shell(body).shell_id)
+    except XmlError:
+        opens = False
+    return wire, opens
+
+
+@pytest.mark.slow
+@network(250)
+@given(case=create_reply())
+def test_hostile_answers_to_the_shells_create_get_one_prompt_classified_result(
+    app: Application, server: HostileServer, case: tuple[bytes, bool]
+) -> None:
+    wire, opens = case
+    server.reply, server.reset, server.read_request = _ok(b""), False, True  # then: every Delete succeeds
+    server.script = [_ok(_WINDOWS_IDENTIFY), _ok(_WINDOWS_IDENTIFY), wire]
+    options = DestinationOptions(auth=AuthType.BASIC, credentials=UserCredentials("alice", "pw"),
+                                 allow_unencrypted=True, open_shell=True, timeout=TIMEOUT)
+    finals: list[MIResult] = []
+    started = time.perf_counter()
+    with app.new_session(server.url, options=options) as session:
+        op = session.test_connection(callbacks=OperationCallbacks(instance_result=lambda *a: finals.append(a[3])))
+        try:
+            assert op.wait(TIMEOUT + 0.5), "no final result within the timeout + 0.5 s"
+            diagnosis = op.diagnosis
+        finally:
+            op.close()
+    assert time.perf_counter() - started <= TIMEOUT + 0.5
+    assert finals == [diagnosis.result]
+    assert diagnosis.stage("auth").status is StageStatus.OK
+    if opens:
+        assert diagnosis.ok and diagnosis.stage("session").status is StageStatus.OK, diagnosis.failure
+    else:
+        failure = diagnosis.failure
+        assert failure is not None and diagnosis.failed_stage == "session", failure
+        assert failure.kind in KINDS and failure.message and failure.hint
+        if failure.kind != "fault.other":  # an unknown fault is shown as it came, without a category of its own
+            assert failure.category is not MIErrorCategory.NOT_SPECIFIED, failure
+    # A shell it may have opened is deleted before the next case's conversation starts.
+    assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
+    server.script = []
+    tally("hostile_replies")

@@ -4,9 +4,11 @@ and turning one off is said out loud.
 A marker password is the right password of ``carol`` in a lab of our own and the wrong password for ``dave``
 (names no other lab uses: live labs share one NTLM user file, and the first lab's password wins for a shared name). It
 goes through the CLI (``--password-env``) with NTLM and Basic, over HTTP and HTTPS, to healthy, access-denied,
-timing-out and wrong-password listeners, with ``--json`` and ``--output`` (.html, .csv, .json), with every
-logger at DEBUG; the same tests through the API give ticket texts, JSON dicts, error messages and error details.
-The marker must appear in none of them, nor in the command line of a CLI run as a child process.
+timing-out and wrong-password listeners, opening remote shells (``--session``, ``--shell``) where allowed and
+refused, with ``--json`` and ``--output`` (.html, .csv, .json), with every logger at DEBUG; the same tests through
+the API give ticket texts, JSON dicts, error messages and error details. A test cancelled in the session stage has
+its shell deleted on a connection of its own, authenticating again: its logs are scanned too. The marker must
+appear in none of them, nor in the command line of a CLI run as a child process.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials
+from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials, cleanup
 from core.cli import main
 from core.lab import Lab
 from core.report import diagnosis_to_dict, ticket_text
@@ -39,7 +41,10 @@ LOGGERS = ["", "urllib3", "requests", "requests_ntlm", "spnego", "winrm", "core"
 
 @pytest.fixture(scope="module")
 def marker_lab() -> Iterator[Lab]:
-    scenarios = ["winrm-http", "winrm-https", "access-denied", "timeout-fault", "basic-not-offered", "tls-untrusted"]
+    scenarios = [
+        "winrm-http", "winrm-https", "access-denied", "timeout-fault", "basic-not-offered", "tls-untrusted",
+        "session-cmd", "session-denied",
+    ]  # fmt: skip
     with Lab(scenarios=scenarios, users={"carol": MARKER, "dave": OTHER}) as running:
         yield running
 
@@ -82,6 +87,12 @@ def _cli_runs(lab: Lab, out: Path) -> list[tuple[list[str], int]]:
             1,
         ),
         (["check", *basic, "--user", "carol", "--allow-unencrypted", lab.url("winrm-http")], 0),
+        (["check", *ntlm, "--user", "carol", "--session", "--json", lab.url("session-cmd")], 0),
+        (
+            ["check", *ntlm, "--user", "carol", "--shell", "powershell", "--output", str(out / "shell.html"),
+             lab.url("session-cmd"), lab.url("session-denied")],
+            1,
+        ),
         (["check", *basic, "--user", "carol", "--json", lab.url("winrm-http")], 1),  # refused: Basic in clear
         (["check", *basic, "--user", "carol", "--allow-unencrypted", lab.url("basic-not-offered")], 1),
         (
@@ -135,6 +146,8 @@ def test_marker_password_appears_nowhere(
             (marker_lab.url("winrm-https"), "carol", AuthType.BASIC, "https"),
             (marker_lab.url("winrm-https"), "dave", AuthType.BASIC, "https"),
             (marker_lab.url("winrm-http"), "carol", AuthType.BASIC, "http"),
+            (marker_lab.url("session-cmd"), "carol", AuthType.NTLM, "http"),
+            (marker_lab.url("session-denied"), "carol", AuthType.NTLM, "http"),
         ]
         outcomes = []
         for url, user, auth, transport in cases:
@@ -145,6 +158,7 @@ def test_marker_password_appears_nowhere(
                 credentials=credentials,
                 timeout=5,
                 ca_file=marker_lab.ca_file if transport == "https" else None,
+                open_shell=url in (marker_lab.url("session-cmd"), marker_lab.url("session-denied")),
             )
             seen += [repr(credentials), str(credentials), repr(options), str(options)]
             with app.new_session(url, options=options) as session, session.test_connection() as op:
@@ -157,6 +171,8 @@ def test_marker_password_appears_nowhere(
                 seen += [repr(diagnosis.failure), repr(diagnosis.failure.as_error_details())]
     assert outcomes[0] is MIResult.OK and outcomes[4] is MIResult.OK
     assert outcomes[1] is MIResult.ACCESS_DENIED and outcomes[5] is MIResult.ACCESS_DENIED
+    assert outcomes[7] is MIResult.OK and outcomes[8] is MIResult.ACCESS_DENIED  # a shell opened; one refused
+    assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2) and marker_lab.open_shells() == []
 
     # 3. The logs, at DEBUG, of everything above.
     # The log is two outputs however many records it holds (their number varies with timing): its text, and the
@@ -168,6 +184,32 @@ def test_marker_password_appears_nowhere(
     assert any("carol" in s for s in seen) and any("dave" in s for s in seen)
     leaks = [s for s in seen if MARKER in s]
     assert leaks == [], f"the password leaked into {len(leaks)} place(s): {leaks[0][:300]!r}"
+    tally("secret_outputs", len(seen))
+
+
+def test_the_cleanup_of_a_cancelled_session_logs_no_password(caplog: pytest.LogCaptureFixture) -> None:
+    """Cancelled while the shell's Create is in flight: the cleanup authenticates again to delete the shell."""
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name or None)
+    with Lab(scenarios=["session-cmd"], users={"carol": MARKER}, latency=0.25) as lab, Application() as app:
+        options = DestinationOptions(auth=AuthType.NTLM, credentials=UserCredentials("carol", MARKER), timeout=5,
+                                     open_shell=True)
+        with app.new_session(lab.url("session-cmd"), options=options) as session:
+            op = session.test_connection()
+            ends = time.monotonic() + 5
+            while op.diagnosis.running_stage != "session" and time.monotonic() < ends:
+                time.sleep(0.005)
+            time.sleep(0.12)  # the Create is on its way; its answer is 0.25 s off
+            op.cancel()
+            result = op.get_instance(0.1)
+            seen = [repr(result), repr(op.diagnosis), ticket_text(op.diagnosis)]
+            op.close()
+        assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
+        (shell,) = lab.shells()
+        assert shell.deleted is not None  # the cleanup reached the lab, with the password, and deleted it
+    seen += [caplog.text, "\n".join(repr(r.args) for r in caplog.records)]
+    assert any("deleted remote shell" in s for s in seen) and any("carol" in s for s in seen)
+    assert [s for s in seen if MARKER in s] == []
     tally("secret_outputs", len(seen))
 
 

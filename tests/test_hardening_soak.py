@@ -1,4 +1,5 @@
-"""Soak: many test connections against the lab's healthy listener, then no leaked threads, sockets or memory.
+"""Soak: many test connections against the lab's healthy listener, then no leaked threads, sockets or memory, and
+no remote shell left open on the lab (one test in four opens and deletes a cmd shell).
 
 The issue asks for 10,000 sequential tests; the default here is 2,000 to keep CI fast. Set
 ``TESTCONNECTION_SOAK=10000`` for the full run (it scales the parallel batch too: half the sequential count).
@@ -17,7 +18,7 @@ from dataclasses import replace
 import psutil
 import pytest
 
-from core import Application, AuthType, DestinationOptions, MIResult
+from core import Application, AuthType, DestinationOptions, MIResult, cleanup
 from core.batch import Batch, BatchJob
 from core.demo import options_for
 from core.lab import Lab
@@ -63,18 +64,27 @@ def warm(lab: Lab) -> Iterator[Application]:
 
 def _variants(lab: Lab) -> list[DestinationOptions]:
     ntlm = options_for(lab.endpoint("winrm-http"), lab, 10.0)
-    return [ntlm, replace(ntlm, auth=AuthType.NONE, credentials=None)]
+    return [ntlm, replace(ntlm, auth=AuthType.NONE, credentials=None), replace(ntlm, open_shell=True)]
+
+
+def _assert_no_open_shells(lab: Lab, opened_before: int, opened: int) -> None:
+    assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
+    assert lab.open_shells("winrm-http") == []
+    assert len(lab.shells("winrm-http")) - opened_before == opened
+    tally("shells_deleted", opened)
 
 
 @pytest.mark.slow
 def test_sequential_soak(lab: Lab, warm: Application) -> None:
-    """SEQUENTIAL tests one after another (3 in 4 with NTLM and message encryption, 1 in 4 anonymous): all OK."""
+    """SEQUENTIAL tests one after another (3 in 4 with NTLM and message encryption, one of them opening a shell; 1 in
+    4 anonymous): all OK."""
     endpoint = lab.endpoint("winrm-http")
-    ntlm, anonymous = _variants(lab)
+    ntlm, anonymous, shell = _variants(lab)
     start = _levels()
+    opened_before = len(lab.shells("winrm-http"))
     failures: list[str] = []
     for i in range(SEQUENTIAL):
-        options = anonymous if i % 4 == 0 else ntlm
+        options = anonymous if i % 4 == 0 else shell if i % 4 == 1 else ntlm
         with warm.new_session(endpoint.url, options=options) as session, session.test_connection() as op:
             result = op.get_instance(15)
             if result.result_code is not MIResult.OK:
@@ -82,16 +92,19 @@ def test_sequential_soak(lab: Lab, warm: Application) -> None:
                 if len(failures) > 5:
                     break
     assert failures == []
+    _assert_no_open_shells(lab, opened_before, (SEQUENTIAL + 2) // 4)
     _assert_back(start)
     tally("soak_sequential", SEQUENTIAL)
 
 
 @pytest.mark.slow
 def test_parallel_soak_through_batch(lab: Lab, warm: Application) -> None:
-    """PARALLEL tests through core.batch (32 at once, NTLM): all OK, and the batch's threads go away."""
+    """PARALLEL tests through core.batch (32 at once, NTLM, every other one opening a shell): all OK, and the batch's
+    threads go away."""
     endpoint = lab.endpoint("winrm-http")
-    ntlm, _ = _variants(lab)
+    ntlm, _, shell = _variants(lab)
     start = _levels()
+    opened_before = len(lab.shells("winrm-http"))
     finals: list[int] = []
     lock = threading.Lock()
 
@@ -100,7 +113,7 @@ def test_parallel_soak_through_batch(lab: Lab, warm: Application) -> None:
             with lock:
                 finals.append(index)
 
-    jobs = [BatchJob(endpoint.url, ntlm, key=i) for i in range(PARALLEL)]
+    jobs = [BatchJob(endpoint.url, shell if i % 2 else ntlm, key=i) for i in range(PARALLEL)]
     with Batch(jobs, on_update=on_update) as batch:
         batch.start()
         assert batch.wait(120), f"{batch.finished} of {PARALLEL} finished"
@@ -109,5 +122,6 @@ def test_parallel_soak_through_batch(lab: Lab, warm: Application) -> None:
     assert bad == [], bad[:5]
     with lock:
         assert sorted(finals) == list(range(PARALLEL)), "each job reports exactly one final update"
+    _assert_no_open_shells(lab, opened_before, PARALLEL // 2)
     _assert_back(start)
     tally("soak_parallel", PARALLEL)

@@ -104,15 +104,25 @@ def test_import_text_skips_comments_and_blank_lines() -> None:
     assert [(e.line, e.field) for e in result.errors] == [(6, "host"), (7, "port")]
 
 
+def test_session_columns_import_and_name_the_field_when_wrong() -> None:
+    result = import_csv(
+        "host,session,remote_shell\nsrv01,yes,powershell\nsrv02,,\nsrv03,maybe,\nsrv04,true,two words\n"
+    )
+    assert [(t.host, t.session, t.remote_shell) for _, t in result.targets] == [
+        ("srv01", True, "powershell"), ("srv02", None, None)]
+    assert [(e.line, e.field) for e in result.errors] == [(4, "session"), (5, "remote_shell")]
+
+
 def test_export_writes_inherited_settings_into_each_row_and_is_spreadsheet_safe() -> None:
     lst = TargetList()
     lst, folder = lst.add_folder(lst.root.id, "Site", Settings(transport="https", credential="ops"))
     lst = lst.add_target(folder.id, Target("srv01", notes='=HYPERLINK("x")', name="@admin"))
     csv_text = export_list_csv(lst)
     assert csv_text.splitlines()[0] == (
-        "host,port,transport,auth,credential,folder,name,notes,ca_check,cn_check,allow_unencrypted"
+        "host,port,transport,auth,credential,folder,name,notes,ca_check,cn_check,allow_unencrypted,session,"
+        "remote_shell"
     )
-    assert csv_text.splitlines()[1] == 'srv01,,https,,ops,Site,\'@admin,"\'=HYPERLINK(""x"")",,,'
+    assert csv_text.splitlines()[1] == 'srv01,,https,,ops,Site,\'@admin,"\'=HYPERLINK(""x"")",,,,,'
     [(path, back)] = import_csv(csv_text).targets
     assert (path, back.name, back.notes, back.transport) == (("Site",), "@admin", '=HYPERLINK("x")', "https")
 

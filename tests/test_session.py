@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 import pytest
@@ -130,6 +131,30 @@ def test_each_session_diagnosis_through_the_cli(
         assert session["status"] == "failed" and session["detail"] == kind.detail
         assert (record["result"], record["error"]["category"]) == (kind.result.mi_name, kind.category.name)
         assert record["error"]["windows_code"] == kind.windows_code and record["error"]["hint"]
+    _no_open_shells(shell_lab)
+
+
+def test_a_saved_list_turns_the_session_on_for_its_folder(
+    shell_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI runs a list whose folder asks for the PowerShell endpoint: its target opens (and deletes) one."""
+    from core.targetlist import Folder, Settings, Target, TargetList, save_list
+
+    remoting = Folder("Remoting", Settings(session=True, remote_shell="powershell", auth="ntlm"),
+                      targets=(Target(shell_lab.url("session-cmd")),))
+    plain = Folder("Plain", Settings(auth="ntlm"), targets=(Target(shell_lab.url("session-shells-off")),))
+    path = tmp_path / "list.json"
+    save_list(TargetList("L", Folder("L", folders=(remoting, plain))), path)
+    before = len(shell_lab.shells("session-cmd"))
+    monkeypatch.setenv("TC_SESSION_PW", PASSWORD)
+    out = io.StringIO()
+    args = ["check", "--targets-file", str(path), "--user", "alice", "--password-env", "TC_SESSION_PW", "--json"]
+    assert main(args, stdout=out) == 0
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    # The folder without the switch is not asked to open a shell, although its service would refuse one.
+    assert sorted(r["stages"][-1]["status"] for r in records) == ["ok", "skipped"]
+    (record,) = shell_lab.shells("session-cmd")[before:]
+    assert record.resource_uri.endswith("/Microsoft.PowerShell") and record.deleted is not None
     _no_open_shells(shell_lab)
 
 

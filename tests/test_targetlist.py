@@ -119,6 +119,23 @@ def test_effective_by_target_or_id_and_unknown_id() -> None:
         lst.effective("nope")
 
 
+def test_the_session_switch_and_its_shell_are_inherited_like_any_setting() -> None:
+    lst = TargetList()
+    lst, site = lst.add_folder(lst.root.id, "Remoting", Settings(session=True, remote_shell="powershell"))
+    lst, jea = lst.add_folder(site.id, "JEA", Settings(remote_shell="JEA_Helpdesk"))
+    lst = lst.add_target(site.id, Target("srv01")).add_target(jea.id, Target("srv02"))
+    lst = lst.add_target(lst.root.id, Target("srv03")).add_target(site.id, Target("srv04", session=False))
+    by_host = {r.target.host: (r.session, r.remote_shell) for r in lst.resolved()}
+    assert by_host == {"srv01": (True, "powershell"), "srv02": (True, "JEA_Helpdesk"), "srv03": (False, "cmd"),
+                       "srv04": (False, "powershell")}
+    with pytest.raises(InvalidField, match="target 'srv05': remote_shell must be cmd, powershell") as e:
+        Target("srv05", remote_shell="two words")
+    assert e.value.field == "remote_shell"
+    with pytest.raises(InvalidField, match="folder 'F': session must be true or false") as e:
+        Folder("F", Settings(session="yes"))  # type: ignore[arg-type]
+    assert e.value.field == "session"
+
+
 # --- editing --------------------------------------------------------------------------------------------------
 
 
