@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bench.common import Goal, Section, ms, percentile
-from core import Application, AuthType, DestinationOptions, OperationCallbacks, UserCredentials
+from core import Application, AuthType, DestinationOptions, OperationCallbacks, UserCredentials, cleanup
 from core.lab import Lab
 
 AUTH_LATENCY = 0.2  # the lab delays every response: the auth stage is in flight for ≥ 2 × this
@@ -56,7 +56,7 @@ def run(quick: bool) -> Section:
     )
     with (
         Lab(scenarios=["blackhole", "silent"]) as lab,
-        Lab(scenarios=["winrm-http"], latency=AUTH_LATENCY) as slow,
+        Lab(scenarios=["winrm-http", "session-cmd"], latency=AUTH_LATENCY) as slow,
         Application() as app,
     ):
         user, password = next(iter(slow.users.items()))
@@ -87,6 +87,15 @@ def run(quick: bool) -> Section:
                     transport="http", auth=AuthType.NTLM, credentials=UserCredentials(user, password), timeout=30
                 ),
             ),
+            (
+                "session",
+                f"NTLM, a cmd shell on `session-cmd` with {AUTH_LATENCY * 1000:.0f} ms latency",
+                slow.url("session-cmd"),
+                DestinationOptions(
+                    transport="http", auth=AuthType.NTLM, credentials=UserCredentials(user, password), timeout=30,
+                    open_shell=True,
+                ),
+            ),
         ]
         worst = 0.0
         for stage, label, url, options in cases:
@@ -112,8 +121,13 @@ def run(quick: bool) -> Section:
                     f"{right}/{n}" + (f" (others: {', '.join(sorted(set(wrong)))})" if wrong else ""),
                 ]
             )
+        # The shells of the cancelled session tests are deleted in the background; none may stay open on the lab.
+        cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
+        left = slow.wait_for_no_open_shells(2)
         section.rows.insert(0, ["dns", "-", "0", "-", "-", "-", "not measurable: loopback literals resolve at once"])
         section.goals.append(Goal("p99 < 100 ms in every stage", worst < 0.1, f"worst p99 {ms(worst)}"))
+        opened = len(slow.shells("session-cmd"))
+        section.goals.append(Goal("no shell left open by a cancel", not left, f"{opened - len(left)} of {opened} deleted"))
         section.notes.append(
             "Cancel is issued from the main thread once the progress callback reports the stage "
             f"running, plus {SETTLE * 1000:g} ms so the worker is inside its blocking call."
