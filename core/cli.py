@@ -1,4 +1,4 @@
-"""``testconnection-cli check TARGET...``: the design.md command line. No Qt is imported here.
+"""``testconnection-cli check TARGET...``: the command line of docs/cli.md. No Qt is imported here.
 
 Exit codes: 0 every target passed, 1 any failed, 2 usage error, 130 interrupted. Passwords come only from an
 environment variable or standard input, never from the command line.
@@ -84,6 +84,12 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     return _run(jobs, args, out)
 
 
+def _report_suffixes() -> tuple[str, ...]:
+    from core.exports import REPORT_SUFFIXES
+
+    return REPORT_SUFFIXES
+
+
 def _password(args: argparse.Namespace, stdin: TextIO) -> str | None:
     if args.password_env:
         if args.password_env not in os.environ:
@@ -103,6 +109,8 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         raise UsageError(f"--port: must be from 1 to 65535, not {args.port}")
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file: cannot read {args.ca_file}")
+    if args.output is not None and args.output.suffix.lower() not in _report_suffixes():
+        raise UsageError(f"--output: the file name must end in .html, .csv or .json, not {args.output.name!r}")
     auth = AuthType(args.auth) if args.auth else AuthType.NONE
     password = _password(args, stdin)
     needs_password = auth not in (AuthType.NONE, AuthType.KERBEROS, AuthType.CERTIFICATE)

@@ -1,6 +1,6 @@
 """Results a helpdesk can hand on: JSON lines (as the CLI prints), CSV for spreadsheets, a printable HTML report.
 
-The input is a sequence of result dicts in the CLI ``--json`` schema (design.md), optionally with
+The input is a sequence of result dicts in the CLI ``--json`` schema (docs/cli.md), optionally with
 ``started_at`` (ISO 8601) and ``notes`` (a list of strings). Missing keys are shown as blanks, not errors, so
 a partial result (e.g. from a cancelled run) can still be reported.
 """
@@ -244,6 +244,9 @@ def results_to_html(
         f'<h1>{_e(title)}</h1>\n<p class="meta">Generated {_e(when)} by TestConnection</p>\n'
         f"{_summary(items)}\n{sections}\n</body></html>\n"
     )
+
+
+REPORT_SUFFIXES = (".html", ".htm", ".csv", ".json", ".jsonl")
 
 
 def write_report(results: Iterable[Result], path: Path) -> None:

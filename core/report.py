@@ -1,6 +1,6 @@
 """A diagnosis in the shapes people hand on: the CLI's JSON object, and the plain text for a ticket.
 
-``diagnosis_to_dict`` is the one place the JSON contract of design.md is produced; exports and the GUI use it too.
+``diagnosis_to_dict`` is the one place the JSON contract of docs/cli.md is produced; exports and the GUI use it too.
 No password can appear here: a diagnosis never holds one.
 """
 
@@ -52,12 +52,18 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "error": None
         if failure is None
         else {
+            "kind": failure.kind,
+            "problem": failure.problem,
             "message": failure.message,
             "category": failure.category.name,
             "windows_code": failure.windows_code,
             "wsman_fault_code": failure.wsman_fault_code,
             "hint": failure.hint,
+            "fix": [{"where": f.where.name.lower(), "command": f.command, "purpose": f.purpose} for f in failure.fixes],
         },
+        "untested": diagnosis.untested or None,
+        "requires_authentication": diagnosis.requires_authentication,
+        "offered_schemes": list(diagnosis.offered_schemes),
         "elapsed_ms": diagnosis.elapsed_ms,
         "started_at": _iso(diagnosis.started_at),
         "notes": list(diagnosis.notes),
