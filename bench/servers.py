@@ -53,7 +53,8 @@ def run(quick: bool) -> Section:
                     op.get_instance()
                     diagnosis = op.diagnosis
                 times.append(time.perf_counter() - started)
-                verdicts.add("OK" if diagnosis.ok else f"failed: {diagnosis.failure.kind if diagnosis.failure else '?'}")
+                failure = diagnosis.failure
+                verdicts.add("OK" if failure is None else f"failed: {failure.kind}")
             after = counter.snapshot(name)
             reference = _pywinrm(endpoint.url, user, password, lab.ca_file, n) if authenticated else float("nan")
             section.rows.append(
