@@ -6,7 +6,6 @@ No password can appear here: a diagnosis never holds one.
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
 from core.diagnosis import Diagnosis, StageStatus
@@ -111,4 +110,6 @@ def ticket_text(diagnosis: Diagnosis) -> str:
 def _iso(timestamp: float) -> str | None:
     if not timestamp:
         return None
-    return _dt.datetime.fromtimestamp(timestamp, tz=_dt.UTC).isoformat(timespec="seconds")
+    import datetime  # here: only a finished test needs it, and the CLI's start is worth the few hundred µs
+
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC).isoformat(timespec="seconds")

@@ -8,7 +8,6 @@ oversized answer) outranks whatever error the stopped socket then raised.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from core.diagnosis import Failure
 from core.errors import Problem, Timeout
@@ -82,6 +81,8 @@ def fault_problem(fault: SoapFault) -> Problem:
 
 
 def _host_of(location: str) -> str:
+    from urllib.parse import urlsplit
+
     try:
         return urlsplit(location).hostname or location
     except ValueError:

@@ -7,7 +7,6 @@ client and returns the authenticated IdentifyResponse. Library errors are turned
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,6 +101,8 @@ class Scheme:
 def end_point_hash(der: bytes) -> bytes | None:
     """RFC 5929 ``tls-server-end-point``: the certificate's hash with its signature's algorithm (SHA-256 at least);
     None for a certificate whose algorithm cannot be told."""
+    import hashlib
+
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
 
