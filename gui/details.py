@@ -8,8 +8,9 @@ from html import escape
 from core import Diagnosis, StageStatus
 from core.history import History, HistoryEntry, format_ago
 from core.report import ticket_text, verdict
+from gui.colours import STAGE_SYMBOLS, STATE_COLOURS
 from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
-from gui.results_model import STAGE_SYMBOLS, STATE_COLOURS, Row, State, format_ms
+from gui.rows import Row, State, format_ms
 
 _HINT_STYLE = "background:#e3f2fd; color:#0d2b4e; border:1px solid #64b5f6; padding:4px;"
 _NOTE_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"

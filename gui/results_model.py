@@ -1,30 +1,31 @@
 """The results table: one row per target, one cell per stage, updated live. Testable without a window.
 
 Rows are identified by a ``key`` that never changes while the row exists (sorting and filtering happen in the
-proxy), and every run of a row gets a new ``run_id`` so that a late update from an earlier, cancelled run can
-never overwrite the current one.
+proxy, gui/results_filter.py), and every run of a row gets a new ``run_id`` so that a late update from an earlier,
+cancelled run can never overwrite the current one.
 """
 
 from __future__ import annotations
 
-import enum
-import html
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-from core import STAGES, DestinationOptions, Diagnosis, StageStatus
-from core.mi import MIErrorCategory
+from core import Diagnosis, StageStatus
 from core.report import verdict
+from gui.colours import STAGE_SYMBOLS, STATE_BRUSHES, STATE_ICONS
+from gui.columns import HEADER_TIPS, HEADERS, KEY_ROLE, SORT_ROLE, STAGE_COLUMNS, STATE_ROLE, Column
 from gui.icons import icon
-from gui.qt import QAbstractTableModel, QBrush, QColor, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from gui.messages import plain_tooltip
+from gui.qt import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from gui.results_filter import ResultsFilter, rows_as_text
+from gui.rows import Progress, Row, State, TestSpec, Updates, format_ms
+
+# The names the table's users (the window, tests, the benchmark) have always imported from here.
+__all__ = ["STATE_ROLE", "Column", "Progress", "ResultsFilter", "ResultsModel", "Row", "State", "TestSpec",
+           "Updates", "rows_as_text"]
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-KEY_ROLE = Qt.ItemDataRole.UserRole + 2
-STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 _ANSWERED = frozenset(
     int(role)
     for role in (
@@ -39,146 +40,6 @@ _ANSWERED = frozenset(
     )
 )
 
-
-class Column(enum.IntEnum):
-    STATUS = 0
-    TARGET = 1
-    ENDPOINT = 2
-    DNS = 3
-    TCP = 4
-    TLS = 5
-    WSMAN = 6
-    AUTH = 7
-    TIME = 8
-    VERSION = 9
-    VERDICT = 10
-
-
-HEADERS = {
-    Column.STATUS: "Status",
-    Column.TARGET: "Target",
-    Column.ENDPOINT: "Endpoint",
-    Column.DNS: "DNS",
-    Column.TCP: "TCP",
-    Column.TLS: "TLS",
-    Column.WSMAN: "WS-Man",
-    Column.AUTH: "Auth",
-    Column.TIME: "Time",
-    Column.VERSION: "Product version",
-    Column.VERDICT: "Verdict",
-}
-HEADER_TIPS = {
-    Column.DNS: "Name resolution",
-    Column.TCP: "TCP connection to the port",
-    Column.TLS: "HTTPS handshake and certificate (skipped on HTTP)",
-    Column.WSMAN: "A WS-Management service answers the anonymous Identify",
-    Column.AUTH: "The credentials are accepted (skipped without authentication)",
-}
-STAGE_COLUMNS = {Column.DNS: "dns", Column.TCP: "tcp", Column.TLS: "tls", Column.WSMAN: "wsman", Column.AUTH: "auth"}
-assert tuple(STAGE_COLUMNS.values()) == STAGES
-
-
-class State(enum.StrEnum):
-    """What the status column says. Each has a word and an icon: colour is never the only signal."""
-
-    NOT_TESTED = "Not tested"
-    QUEUED = "Queued"
-    RUNNING = "Testing"
-    OK = "OK"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-    INVALID = "Invalid input"
-
-
-STATE_ICONS = {
-    State.NOT_TESTED: "status-queued",
-    State.QUEUED: "status-queued",
-    State.RUNNING: "status-running",
-    State.OK: "status-ok",
-    State.FAILED: "status-failed",
-    State.CANCELLED: "status-cancelled",
-    State.INVALID: "status-invalid",
-}
-# Dark enough to read on a light background, light enough on a dark one.
-STATE_COLOURS = {
-    State.OK: QColor("#2e7d32"),
-    State.FAILED: QColor("#d32f2f"),
-    State.CANCELLED: QColor("#757575"),
-    State.INVALID: QColor("#e65100"),
-}
-STATE_BRUSHES = {state: QBrush(colour) for state, colour in STATE_COLOURS.items()}
-STAGE_SYMBOLS = {
-    StageStatus.OK: "✔",
-    StageStatus.FAILED: "✖",
-    StageStatus.SKIPPED: "-",
-    StageStatus.CANCELLED: "⊘",
-    StageStatus.NOT_RUN: "",
-}
-
-
-@dataclass(frozen=True)
-class TestSpec:
-    """What to test for one row. ``options`` may carry a password: it stays in memory and is never shown."""
-
-    __test__ = False  # not a pytest test class
-
-    destination: str  # the endpoint URL handed to core
-    label: str  # host:port, as the target column shows it
-    options: DestinationOptions
-    name: str = ""  # e.g. the demo scenario
-    description: str = ""
-
-
-@dataclass
-class Row:
-    key: int
-    spec: TestSpec
-    run_id: int = 0
-    diagnosis: Diagnosis | None = None
-    final: bool = False
-    cells: tuple[str, ...] | None = None  # display texts, computed on first paint after each change
-
-    @property
-    def state(self) -> State:
-        d = self.diagnosis
-        if self.run_id == 0:
-            return State.NOT_TESTED
-        if d is None:
-            return State.QUEUED
-        if not self.final:
-            return State.RUNNING
-        if d.ok:
-            return State.OK
-        if d.cancelled:
-            return State.CANCELLED
-        if d.failure is not None and d.failure.category is MIErrorCategory.INVALID_ARGUMENT:
-            return State.INVALID
-        return State.FAILED
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int
-    failed: int
-    cancelled: int
-    running: int
-
-    def text(self) -> str:
-        text = f"{self.done} / {self.total}, {self.failed} failed"
-        return text + (f", {self.cancelled} cancelled" if self.cancelled else "")
-
-
-# (row key, run id) → (the latest Diagnosis, whether it is final)
-Updates = Mapping[tuple[int, int], tuple[Diagnosis, bool]]
-
-
-def format_ms(ms: float) -> str:
-    if ms < 10:
-        return f"{ms:.1f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    return f"{ms / 1000:.1f} s"
 
 
 class ResultsModel(QAbstractTableModel):
@@ -405,76 +266,3 @@ def _stage_text(d: Diagnosis, name: str) -> str:
     if stage.status in (StageStatus.OK, StageStatus.FAILED):
         return f"{symbol} {format_ms(stage.elapsed_ms)}"
     return symbol
-
-
-class ResultsFilter(QSortFilterProxyModel):
-    """Sorts by each column's natural key and filters by free text and "failures only"."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self._failures_only = False
-        self._text = ""
-        self._sorted = False
-        self._update_dynamic()
-
-    def set_text(self, text: str) -> None:
-        self.beginFilterChange()
-        self._text = text.strip().lower()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        self._update_dynamic()
-
-    def set_failures_only(self, on: bool) -> None:
-        self.beginFilterChange()
-        self._failures_only = on
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        self._update_dynamic()
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._sorted = column >= 0
-        self._update_dynamic()
-        super().sort(column, order)
-
-    def _update_dynamic(self) -> None:
-        # Re-sorting and re-filtering on every update costs a Python call per changed row; while the table is
-        # neither sorted nor filtered there is nothing to redo, and live runs of hundreds of rows stay smooth.
-        self.setDynamicSortFilter(self._sorted or self._failures_only or bool(self._text))
-
-    @property
-    def failures_only(self) -> bool:
-        return self._failures_only
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        model = self.sourceModel()
-        if self._failures_only:
-            state = model.data(model.index(source_row, Column.STATUS, source_parent), STATE_ROLE)
-            if state not in (State.FAILED.value, State.INVALID.value):
-                return False
-        if not self._text:
-            return True
-        for column in (Column.TARGET, Column.ENDPOINT, Column.VERSION, Column.VERDICT, Column.STATUS):
-            value = model.data(model.index(source_row, column, source_parent), Qt.ItemDataRole.DisplayRole)
-            if value and self._text in str(value).lower():
-                return True
-        return False
-
-
-def plain_tooltip(text: str | None) -> str | None:
-    """A tooltip shown exactly as written. Qt renders a tooltip that looks like HTML as HTML, and these texts quote
-    what servers answered and what lists hold: escaped inside a paragraph that keeps the line breaks."""
-    if not text:
-        return None
-    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
-
-
-def rows_as_text(model: ResultsModel, keys: Sequence[int]) -> str:
-    """Tab-separated rows with a header line, as Ctrl+C copies them (pastes into a spreadsheet)."""
-    lines = ["\t".join(HEADERS[c] for c in Column)]
-    for key in keys:
-        number = model.row_number(key)
-        if number is None:
-            continue
-        cells = (str(model.data(model.index(number, c)) or "") for c in Column)
-        lines.append("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in cells))
-    return "\n".join(lines) + "\n"

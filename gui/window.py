@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.atomicfile import atomic_write_bytes
 from core.credentials import CredentialStore, StoredCredential
-from core.history import History
-from core.paths import default_list_path, history_path
-from core.report import diagnosis_to_dict
 from core.targetlist import ResolvedTarget, TargetList
+from gui import windowstate
+from gui.columns import KEY_ROLE
 from gui.details import DetailsPane
+from gui.historykeeper import HistoryKeeper
 from gui.icons import app_icon
 from gui.listpanel import ListPanel
 from gui.listspecs import specs_for
 from gui.qt import (
-    QAbstractItemView,
     QAction,
-    QCheckBox,
     QCloseEvent,
     QGuiApplication,
-    QHBoxLayout,
     QHeaderView,
     QItemSelectionModel,
     QKeySequence,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -41,49 +35,22 @@ from gui.qt import (
     QShortcut,
     QSplitter,
     Qt,
-    QTableView,
     QTimer,
     QVBoxLayout,
     QWidget,
-    Signal,
 )
 from gui.reports import copy_results_csv, export_results
-from gui.results_model import (
-    KEY_ROLE,
-    Column,
-    Progress,
-    ResultsFilter,
-    ResultsModel,
-    TestSpec,
-    Updates,
-    rows_as_text,
-)
+from gui.results_filter import ResultsFilter, rows_as_text
+from gui.results_model import ResultsModel
+from gui.resultsview import ResultsPane
+from gui.rows import Progress, TestSpec, Updates
 from gui.runner import Runner
-from gui.settings import Preferences, SettingsDialog, apply_theme, ui_settings
+from gui.settings import Preferences, SettingsDialog, apply_theme
 from gui.targetbar import InputError, TargetBar
 
 log = logging.getLogger(__name__)
 
 TITLE = "TestConnection"
-HISTORY_SAVE_MS = 5000  # results are remembered on disk at most this often (and on close), never per result
-CURRENT_LIST_KEY = "lists/current"
-COLUMN_WIDTHS = {Column.STATUS: 100, Column.TARGET: 170, Column.ENDPOINT: 220, Column.TIME: 70,
-                 Column.VERSION: 235, Column.VERDICT: 280}
-
-
-class ResultsView(QTableView):
-    """The table; Ctrl+C and Del are handled here so they act on rows, not on the focused cell."""
-
-    copy_requested = Signal()
-    delete_requested = Signal()
-
-    def keyPressEvent(self, event: Any) -> None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_requested.emit()
-        elif event.key() == Qt.Key.Key_Delete:
-            self.delete_requested.emit()
-        else:
-            super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -96,14 +63,9 @@ class MainWindow(QMainWindow):
         self.preferences = preferences or Preferences.load()
         self.credentials = credentials or CredentialStore()
         self.persist = persist
-        # Each run's results go into the history; the file is written by this one thread, debounced.
-        self.history = History.load() if persist else History()
-        self._history_dirty = False
-        self._history_writer: ThreadPoolExecutor | None = None
-        self._history_timer = QTimer(self)
-        self._history_timer.setSingleShot(True)
-        self._history_timer.setInterval(HISTORY_SAVE_MS)
-        self._history_timer.timeout.connect(self.save_history)
+        self.history_keeper = HistoryKeeper(persist, self)
+        self.history = self.history_keeper.history
+        self._history_timer = self.history_keeper.timer
         # The demo's credentials live in memory only: never in the keyring, never in a file.
         self._list_credentials: dict[str, StoredCredential] = {}
         self._list_ca_file: str | None = None
@@ -119,43 +81,14 @@ class MainWindow(QMainWindow):
         self.target_bar.test_requested.connect(self.test_from_bar)
         self.target_bar.cancel_requested.connect(self.cancel_selected_or_all)
 
-        self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("Filter results…")
-        self.filter.setAccessibleName("Filter results")
-        self.filter.setToolTip("Show only rows whose target, endpoint, version or verdict contains this text")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.set_text)
-        self.failures_only = QCheckBox("&Failures only", self)
-        self.failures_only.setToolTip("Hide the rows that passed, are running or were cancelled")
-        self.failures_only.toggled.connect(self.proxy.set_failures_only)
-        self.rerun_button = QPushButton("&Re-run selected", self)
-        self.rerun_button.setToolTip("Test the selected rows again")
+        self.results_pane = ResultsPane(self.proxy, self)
+        pane = self.results_pane
+        self.filter, self.failures_only, self.table = pane.filter, pane.failures_only, pane.table
+        self.rerun_button, self.cancel_row_button = pane.rerun_button, pane.cancel_row_button
+        self.rerun_all_button = pane.rerun_all_button
         self.rerun_button.clicked.connect(self.rerun_selected)
-        self.cancel_row_button = QPushButton("Ca&ncel selected", self)
-        self.cancel_row_button.setToolTip("Cancel the selected running tests")
         self.cancel_row_button.clicked.connect(self.cancel_selected)
-        self.rerun_all_button = QPushButton("Re-run &all", self)
-        self.rerun_all_button.setToolTip("Test every row again (F5 or Ctrl+Enter)")
         self.rerun_all_button.clicked.connect(self.rerun_all)
-
-        self.table = ResultsView(self)
-        self.table.setModel(self.proxy)
-        self.table.setAccessibleName("Results")
-        # No sort column until the user clicks a header: rows stay in the order they were added.
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column in Column:
-            self.table.setColumnWidth(column, COLUMN_WIDTHS.get(column, 72))
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.copy_requested.connect(self.copy_selected)
         self.table.delete_requested.connect(self.remove_selected)
@@ -166,22 +99,12 @@ class MainWindow(QMainWindow):
         self.details.history = self.history
         self.list_panel = ListPanel(self.credentials, self)
         self.list_panel.model.history = self.history
-        self.list_panel.app_defaults = self.preferences.list_defaults()
+        self.list_panel.set_app_defaults(self.preferences.list_defaults())
         self.list_panel.test_requested.connect(self.test_saved)
+        self.history_keeper.recorded.connect(self.list_panel.history_changed)
 
-        tools = QHBoxLayout()
-        tools.addWidget(self.filter, 2)
-        tools.addWidget(self.failures_only)
-        tools.addStretch(1)
-        for button in (self.rerun_button, self.cancel_row_button, self.rerun_all_button):
-            tools.addWidget(button)
-        table_box = QWidget(self)
-        table_layout = QVBoxLayout(table_box)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addLayout(tools)
-        table_layout.addWidget(self.table, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.addWidget(table_box)
+        self.splitter.addWidget(self.results_pane)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -215,11 +138,6 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.cancel_all_button)
 
         QWidget.setTabOrder(self.target_bar.cancel_button, self.filter)
-        QWidget.setTabOrder(self.filter, self.failures_only)
-        QWidget.setTabOrder(self.failures_only, self.rerun_button)
-        QWidget.setTabOrder(self.rerun_button, self.cancel_row_button)
-        QWidget.setTabOrder(self.cancel_row_button, self.rerun_all_button)
-        QWidget.setTabOrder(self.rerun_all_button, self.table)
         QWidget.setTabOrder(self.table, self.details.browser)
         QWidget.setTabOrder(self.details.browser, self.details.copy_button)
         QWidget.setTabOrder(self.details.copy_button, self.list_panel.tree)
@@ -227,9 +145,9 @@ class MainWindow(QMainWindow):
         self._shown_progress: Progress | None = None
         self._bar_pending = False
         self._build_menus()
-        self._restore_state()
+        windowstate.restore(self, self)
         if persist:
-            self.list_panel.load(self._current_list_path())
+            self.list_panel.load(windowstate.current_list_path())
         self._update_progress()
         self.target_bar.host.setFocus()
 
@@ -392,42 +310,14 @@ class MainWindow(QMainWindow):
 
     def _on_updates(self, updates: Updates) -> None:
         self.model.apply(updates)
-        self._remember(updates)
+        self.history_keeper.record(updates, self.model)
         shown = self.details.row
         if shown is not None and any(key == shown.key for key, _ in updates):
             self.details.refresh()
         self._update_progress()
 
-    def _remember(self, updates: Updates) -> None:
-        """Record finished (not cancelled) results in the history; the file is written later, off this thread."""
-        recorded = False
-        for (key, run_id), (diagnosis, final) in updates.items():
-            if not final or diagnosis.cancelled:
-                continue
-            row = self.model.row(key)
-            if row is None or row.run_id != run_id or row.diagnosis is not diagnosis:
-                continue  # stale: the model dropped it
-            self.history.record_result(diagnosis_to_dict(diagnosis))
-            recorded = True
-        if recorded:
-            self.list_panel.history_changed()
-            if self.persist:
-                self._history_dirty = True
-                if not self._history_timer.isActive():
-                    self._history_timer.start()
-
     def save_history(self, wait: bool = False) -> None:
-        """Write the history if it changed: serialised here (it is not thread-safe), written by one worker
-        thread in order, so the window never waits on the disk. ``wait``: finish writing before returning."""
-        if self._history_dirty:
-            self._history_dirty = False
-            data = self.history.to_json().encode("utf-8")
-            if self._history_writer is None:
-                self._history_writer = ThreadPoolExecutor(1, thread_name_prefix="testconnection-history")
-            self._history_writer.submit(_write_quietly, history_path(), data)
-        if wait and self._history_writer is not None:
-            self._history_writer.shutdown(wait=True)
-            self._history_writer = None
+        self.history_keeper.save(wait)
 
     def _update_progress(self) -> None:
         progress = self.model.progress()
@@ -494,65 +384,35 @@ class MainWindow(QMainWindow):
             self.list_panel.set_app_defaults(self.preferences.list_defaults())
             apply_theme(self.preferences.theme)
 
-    def _restore_state(self) -> None:
-        settings = ui_settings()
-        geometry = settings.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 760)
-        splitter = settings.value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        list_splitter = settings.value("window/list_splitter")
-        if list_splitter is not None:
-            self.list_splitter.restoreState(list_splitter)
-        tree_header = settings.value("window/list_columns")
-        if tree_header is not None:
-            self.list_panel.tree.header().restoreState(tree_header)
-        header = settings.value("window/columns")
-        if header is not None:
-            self.table.horizontalHeader().restoreState(header)
+    def list_header(self) -> QHeaderView:
+        return self.list_panel.tree.header()
 
-    def _save_state(self) -> None:
-        settings = ui_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/splitter", self.splitter.saveState())
-        settings.setValue("window/list_splitter", self.list_splitter.saveState())
-        settings.setValue("window/list_columns", self.list_panel.tree.header().saveState())
-        settings.setValue("window/columns", self.table.horizontalHeader().saveState())
-        settings.sync()
+    def results_header(self) -> QHeaderView:
+        return self.table.horizontalHeader()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Cancel first: the operations' threads are daemons and abandoned probes never call back, so this returns
         # promptly and nothing reaches the model afterwards.
         self.runner.shutdown()
-        self._history_timer.stop()
-        self.save_history(wait=True)
+        self.history_keeper.close()
         try:
-            self._save_state()
+            windowstate.save(self, self)
         except Exception:  # a read-only settings file must not keep the window open
             log.exception("could not save the window state")
         super().closeEvent(event)
 
     # --- which list file ----------------------------------------------------------------------------------
 
-    def _current_list_path(self) -> Path:
-        """The list opened last (if it still exists), else the default list."""
-        remembered = ui_settings().value(CURRENT_LIST_KEY)
-        if remembered and Path(str(remembered)).is_file():
-            return Path(str(remembered))
-        return default_list_path()
-
     def _with_list_path(self, action: Callable[[], Any]) -> Callable[[], None]:
         """Run a panel file action, then remember which file the list lives in for the next start."""
 
         def run() -> None:
             action()
-            if self.list_panel.path is not None:  # a list from a file: the demo's credentials and CA are not for it
+            document = self.list_panel.document
+            if document.path is not None:  # a list from a file: the demo's credentials and CA are not for it
                 self._list_credentials, self._list_ca_file = {}, None
-            if self.persist and self.list_panel.path is not None and self.list_panel.autosave:
-                settings = ui_settings()
-                settings.setValue(CURRENT_LIST_KEY, str(self.list_panel.path))
-                settings.sync()
+            if self.persist and document.path is not None and document.autosave:
+                windowstate.remember_list_path(document.path)
 
         return run
 
@@ -562,10 +422,3 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About TestConnection",
                           f"<b>TestConnection {__version__}</b><p>Tells a helpdesk, stage by stage, why a Windows "
                           "machine cannot be managed over WinRM / WS-Management.</p>")
-
-
-def _write_quietly(path: Path, data: bytes) -> None:
-    try:
-        atomic_write_bytes(path, data)
-    except OSError:  # history is a convenience: a full disk must not break anything else
-        log.exception("could not save the history to %s", path)
