@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gui.errors import install_excepthook, setup_logging
     from gui.icons import app_icon
     from gui.qt import QApplication, QTimer
-    from gui.settings import Preferences, apply_theme
+    from gui.settings import Preferences
+    from gui.theme import apply_theme
     from gui.window import MainWindow
 
     setup_logging()
@@ -191,7 +192,7 @@ def self_test(window: MainWindow, lab: Lab, limit: float = 60.0) -> int:
         problem = expectation_problem(endpoint, row)
         failures += problem is not None
         mark = "ok  " if problem is None else "FAIL"
-        verdict = window.model.data(window.model.index(window.model.row_number(key) or 0, Column.VERDICT))
+        verdict = window.model.data(window.model.index(window.model.row_number(key) or 0, Column.PROBLEM))
         state = row.state.value if row.state is not State.RUNNING else "still running"
         print(f"{mark} {endpoint.name:<20} {state:<10} {verdict}" + (f"  <- {problem}" if problem else ""))
     total = len(keys)

@@ -12,7 +12,7 @@ from typing import Any
 from core.history import History
 from core.target import TargetError
 from core.targetlist import INHERITED, Folder, ResolvedTarget, Target, TargetList
-from gui.colours import STATE_BRUSHES
+from gui.colours import state_brush
 from gui.messages import plain_tooltip
 from gui.qt import (
     QAbstractItemModel,
@@ -207,7 +207,7 @@ class ListModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == LAST and node.target is not None:
             entry = self._last(node)
             if entry is not None:
-                return STATE_BRUSHES.get(State.OK if entry.ok else State.FAILED)
+                return state_brush(State.OK if entry.ok else State.FAILED)
         if role == ID_ROLE:
             return node.id
         return None

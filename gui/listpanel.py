@@ -43,9 +43,10 @@ DEMO_LIST_NAME = "Demo (local lab)"
 
 
 class ListPanel(QWidget):
-    """The Targets panel. ``test_requested`` carries the ResolvedTargets to test."""
+    """The Targets panel. ``test_requested`` and ``watch_requested`` carry the ResolvedTargets to test."""
 
     test_requested = Signal(object)
+    watch_requested = Signal(object)
 
     def __init__(self, credentials: CredentialStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +80,11 @@ class ListPanel(QWidget):
         self.act_test_folder = self._act("Test folder", self.test_folder, "Test every target in the selected "
                                          "folder (or the folder of the selected target)")
         self.act_test_list = self._act("Test list", self.test_list, "Test every target in the list")
+        self.act_watch_selected = self._act("Watch selected", self.watch_selected, "Test the selected targets and "
+                                            "folders again and again, and say when one goes down or comes back")
+        self.act_watch_folder = self._act("Watch folder", self.watch_folder, "Watch every target in the selected "
+                                          "folder")
+        self.act_watch_list = self._act("Watch list", self.watch_list, "Watch every target in the list")
         self.act_new_target = self._act("New target…", edit.new_target, "Add a target to the selected folder (Ins)",
                                         ["Ins"], sp.SP_FileIcon)
         self.act_new_folder = self._act("New folder…", edit.new_folder, "Add a folder inside the selected folder "
@@ -99,11 +105,19 @@ class ListPanel(QWidget):
             self.tree.addAction(action)
 
         test_row = QHBoxLayout()
-        # Alt+E / Alt+O / Alt+S: letters no other control of the window uses.
+        # Alt+E / Alt+O / Alt+S / Alt+W: letters no other control of the window uses.
         self.test_selected_button = self._button("Test sel&ected", self.act_test_selected)
         self.test_folder_button = self._button("Test f&older", self.act_test_folder)
         self.test_list_button = self._button("Test li&st", self.act_test_list)
-        for button in (self.test_selected_button, self.test_folder_button, self.test_list_button):
+        self.watch_button = QPushButton("&Watch…", self)
+        self.watch_button.setToolTip("Test the selection, the folder or the list again every few seconds (the "
+                                     "interval is set above the results), and say when a target goes down or "
+                                     "comes back")
+        watch_menu = QMenu(self.watch_button)
+        for action in (self.act_watch_selected, self.act_watch_folder, self.act_watch_list):
+            watch_menu.addAction(action)
+        self.watch_button.setMenu(watch_menu)
+        for button in (self.test_selected_button, self.test_folder_button, self.test_list_button, self.watch_button):
             test_row.addWidget(button)
         tools = QToolBar("List", self)
         tools.setAccessibleName("List tools")
@@ -195,6 +209,7 @@ class ListPanel(QWidget):
         current = self.tree.current_id()
         deletable = any(i != self.document.target_list.root.id for i in ids)
         self.act_test_selected.setEnabled(has)
+        self.act_watch_selected.setEnabled(has)
         self.act_duplicate.setEnabled(deletable)
         self.act_delete.setEnabled(deletable)
         self.act_edit.setEnabled(current is not None)
@@ -204,6 +219,7 @@ class ListPanel(QWidget):
     def _context_menu(self, position: QPoint) -> None:
         menu = QMenu(self)
         for action in (self.act_test_selected, self.act_test_folder, self.act_test_list, None,
+                       self.act_watch_selected, self.act_watch_folder, self.act_watch_list, None,
                        self.act_new_target, self.act_new_folder, None, self.act_edit, self.act_defaults,
                        self.act_rename, self.act_duplicate, self.act_delete):
             if action is None:
@@ -237,6 +253,15 @@ class ListPanel(QWidget):
 
     def test_list(self) -> None:
         self._request(self.test_requested, self.list_targets())
+
+    def watch_selected(self) -> None:
+        self._request(self.watch_requested, self.selected_targets())
+
+    def watch_folder(self) -> None:
+        self._request(self.watch_requested, self.folder_targets())
+
+    def watch_list(self) -> None:
+        self._request(self.watch_requested, self.list_targets())
 
     @staticmethod
     def _request(signal: Any, targets: list[ResolvedTarget]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gui.columns import HEADERS, SORT_ROLE, STATE_ROLE, Column
+from gui.columns import HEADERS, SEARCH_ROLE, SORT_ROLE, STATE_ROLE, Column
 from gui.qt import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from gui.rows import State
 
@@ -61,11 +61,8 @@ class ResultsFilter(QSortFilterProxyModel):
                 return False
         if not self._text:
             return True
-        for column in (Column.TARGET, Column.ENDPOINT, Column.VERSION, Column.VERDICT, Column.STATUS):
-            value = model.data(model.index(source_row, column, source_parent), Qt.ItemDataRole.DisplayRole)
-            if value and self._text in str(value).lower():
-                return True
-        return False
+        haystack = model.data(model.index(source_row, Column.STATUS, source_parent), SEARCH_ROLE)
+        return bool(haystack) and self._text in haystack
 
 
 def rows_as_text(model: ResultsModel, keys: Sequence[int]) -> str:

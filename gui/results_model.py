@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from core import Diagnosis, StageStatus
-from core.report import verdict
-from gui.colours import STAGE_SYMBOLS, STATE_BRUSHES, STATE_ICONS
-from gui.columns import HEADER_TIPS, HEADERS, KEY_ROLE, SORT_ROLE, STAGE_COLUMNS, STATE_ROLE, Column
+from core import StageStatus
+from core.report import problem
+from gui.colours import RUNNING_MARK, STAGE_SYMBOLS, STATE_ICONS, scheme, state_brush
+from gui.columns import HEADER_TIPS, HEADERS, KEY_ROLE, SEARCH_ROLE, SORT_ROLE, STAGE_COLUMNS, STATE_ROLE, Column
 from gui.icons import icon
 from gui.messages import plain_tooltip
-from gui.qt import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from gui.qt import QAbstractTableModel, QBrush, QModelIndex, QPersistentModelIndex, Qt
 from gui.results_filter import ResultsFilter, rows_as_text
 from gui.rows import Progress, Row, State, TestSpec, Updates, format_ms
 
@@ -34,12 +34,14 @@ _ANSWERED = frozenset(
         Qt.ItemDataRole.ToolTipRole,
         Qt.ItemDataRole.DecorationRole,
         Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
         SORT_ROLE,
         KEY_ROLE,
         STATE_ROLE,
+        SEARCH_ROLE,
     )
 )
-
 
 
 class ResultsModel(QAbstractTableModel):
@@ -50,6 +52,7 @@ class ResultsModel(QAbstractTableModel):
         self._next_key = 1
         # Kept up to date on every change, so the status bar never walks hundreds of rows per update.
         self._counts: Counter[State] = Counter()
+        self._problems: Counter[str] = Counter()  # the failed rows' problems
 
     # --- rows -------------------------------------------------------------------------------------------------
 
@@ -74,7 +77,7 @@ class ResultsModel(QAbstractTableModel):
         doomed = sorted((self._index[k] for k in set(keys) if k in self._index), reverse=True)
         for number in doomed:  # bottom-up, so the numbers still to remove stay valid
             self.beginRemoveRows(QModelIndex(), number, number)
-            self._counts[self._rows[number].state] -= 1
+            self._uncount(self._rows[number])
             del self._rows[number]
             self.endRemoveRows()
         self._index = {row.key: n for n, row in enumerate(self._rows)}
@@ -84,6 +87,7 @@ class ResultsModel(QAbstractTableModel):
         self._rows.clear()
         self._index.clear()
         self._counts.clear()
+        self._problems.clear()
         self.endResetModel()
 
     def all_keys(self) -> list[int]:
@@ -111,10 +115,10 @@ class ResultsModel(QAbstractTableModel):
             if number is None:
                 continue
             row = self._rows[number]
-            self._counts[row.state] -= 1
+            self._uncount(row)
             row.run_id += 1
-            row.diagnosis, row.final, row.cells = None, False, None
-            self._counts[row.state] += 1
+            row.diagnosis, row.final, row.cells, row.problem = None, False, None, ""
+            self._count(row)
             started.append((key, row.run_id, row.spec))
             low, high = min(low, number), max(high, number)
         if high >= 0:
@@ -131,19 +135,46 @@ class ResultsModel(QAbstractTableModel):
             row = self._rows[number]
             if row.run_id != run_id or row.final:
                 continue
-            self._counts[row.state] -= 1
+            self._uncount(row)
             row.diagnosis, row.final, row.cells = diagnosis, final, None
-            self._counts[row.state] += 1
+            row.problem = problem(diagnosis) if final else ""
+            self._count(row)
             low, high = min(low, number), max(high, number)
         if high >= 0:
             # One signal for the span: hundreds of per-row signals would cost more than repainting a few rows.
             self._changed(low, high)
+
+    def refresh(self, keys: Iterable[int]) -> None:
+        """Show these rows again (their watch state changed)."""
+        numbers = [n for k in keys if (n := self._index.get(k)) is not None]
+        for number in numbers:
+            self._rows[number].cells = None
+        if numbers:
+            self._changed(min(numbers), max(numbers))
+
+    def _count(self, row: Row) -> None:
+        state = row.state
+        self._counts[state] += 1
+        if state in (State.FAILED, State.INVALID):
+            self._problems[row.problem] += 1
+
+    def _uncount(self, row: Row) -> None:
+        state = row.state
+        self._counts[state] -= 1
+        if state in (State.FAILED, State.INVALID):
+            self._problems[row.problem] -= 1
+            if self._problems[row.problem] <= 0:
+                del self._problems[row.problem]
 
     def progress(self) -> Progress:
         c = self._counts
         total = len(self._rows) - c[State.NOT_TESTED]
         running = c[State.QUEUED] + c[State.RUNNING]
         return Progress(total - running, total, c[State.FAILED] + c[State.INVALID], c[State.CANCELLED], running)
+
+    def failures_by_problem(self) -> Counter[str]:
+        """How many finished rows failed with each problem."""
+        return Counter(self._problems)
 
     def _changed(self, low: int, high: int) -> None:
         self.dataChanged.emit(self.index(low, 0), self.index(high, len(Column) - 1))
@@ -179,21 +210,52 @@ class ResultsModel(QAbstractTableModel):
                 row.cells = tuple(self._text(row, c) for c in Column)
             return row.cells[index.column()]
         column = Column(index.column())
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(row, column)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(scheme().changed) if row.changed else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignCenter if column in STAGE_COLUMNS else None
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(self._tooltip(row, column))
         if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
             return icon(STATE_ICONS[row.state])
-        if role == Qt.ItemDataRole.ForegroundRole and column in (Column.STATUS, Column.VERDICT):
-            return STATE_BRUSHES.get(row.state)
         if role == SORT_ROLE:
             return self._sort_key(row, column)
         if role == KEY_ROLE:
             return row.key
         if role == STATE_ROLE:
             return row.state.value
+        if role == SEARCH_ROLE:
+            return self._searched(row)
         return None
+
+    def _searched(self, row: Row) -> str:
+        """The row's words the filter box finds: what the columns show, and the failure's own words ("refused")."""
+        if row.cells is None:
+            row.cells = tuple(self._text(row, c) for c in Column)
+        failure = row.diagnosis.failure if row.diagnosis is not None else None
+        extra = (failure.detail, failure.message) if failure is not None and row.final else ()
+        searched = (Column.STATUS, Column.TARGET, Column.PROBLEM, Column.ENDPOINT, Column.VERSION)
+        return "\n".join([*(row.cells[c] for c in searched), *extra]).lower()
+
+    def _foreground(self, row: Row, column: Column) -> QBrush | None:
+        if column in (Column.STATUS, Column.PROBLEM):
+            return state_brush(row.state)
+        d = row.diagnosis
+        if column not in STAGE_COLUMNS or d is None:
+            return None
+        name = STAGE_COLUMNS[column]
+        if d.running_stage == name:
+            return QBrush(scheme().running)
+        status = d.stage(name).status
+        if status is StageStatus.OK:
+            return state_brush(State.OK)
+        if status is StageStatus.FAILED:
+            return state_brush(State.FAILED)
+        return QBrush(scheme().neutral)
 
     def _text(self, row: Row, column: Column) -> str:
         d = row.diagnosis
@@ -203,21 +265,26 @@ class ResultsModel(QAbstractTableModel):
             return row.spec.name or row.spec.label
         if column is Column.ENDPOINT:
             return (d.endpoint if d is not None and d.endpoint else "") or row.spec.destination
+        if column is Column.WATCH:
+            return "" if row.watch is None else row.watch.summary()
         if d is None:
             return ""
         if column in STAGE_COLUMNS:
-            return _stage_text(d, STAGE_COLUMNS[column])
+            name = STAGE_COLUMNS[column]
+            return RUNNING_MARK if d.running_stage == name else STAGE_SYMBOLS[d.stage(name).status]
         if column is Column.TIME:
             return format_ms(d.elapsed_ms) if row.final else ""
         if column is Column.VERSION:
             return "" if d.identify is None else d.identify.product_version
-        if column is Column.VERDICT:
+        if column is Column.PROBLEM:
+            if not row.final:
+                return problem(d)
             # A weakened result ("certificate not verified") says so in the row, not only in the details.
-            return "; ".join([verdict(d), *d.notes]) if row.final else verdict(d)
+            return "; ".join([row.problem, *d.notes])
         return ""
 
     def _spoken(self, row: Row, column: Column) -> str:
-        """What a screen reader says: words instead of the ✔ / ✖ symbols."""
+        """What a screen reader says: words instead of the ✔ / ✖ marks."""
         d = row.diagnosis
         if column not in STAGE_COLUMNS or d is None:
             return self._text(row, column)
@@ -232,12 +299,19 @@ class ResultsModel(QAbstractTableModel):
         d = row.diagnosis
         if column is Column.TARGET:
             return row.spec.description or row.spec.label
+        if column is Column.WATCH and row.watch is not None:
+            return "\n".join(change.describe() for change in row.watch.changes) or None
         if d is None:
             return None
         if column in STAGE_COLUMNS:
-            stage = d.stage(STAGE_COLUMNS[column])
-            return f"{stage.name}: {stage.status.value}" + (f" — {stage.detail}" if stage.detail else "")
-        if column in (Column.VERDICT, Column.STATUS) and d.failure is not None and row.final:
+            name = STAGE_COLUMNS[column]
+            if d.running_stage == name:
+                return f"{name}: running"
+            stage = d.stage(name)
+            timing = f" in {format_ms(stage.elapsed_ms)}" if stage.status in (StageStatus.OK,
+                                                                               StageStatus.FAILED) else ""
+            return f"{stage.name}: {stage.status.value}{timing}" + (f" — {stage.detail}" if stage.detail else "")
+        if column in (Column.PROBLEM, Column.STATUS) and d.failure is not None and row.final:
             return f"{d.failure.message}\n\nWhat to try: {d.failure.hint}"
         if column is Column.VERSION and d.identify is not None:
             return f"{d.identify.product_vendor} {d.identify.product_version}"
@@ -255,14 +329,9 @@ class ResultsModel(QAbstractTableModel):
             return (1e9 if stage.status is StageStatus.FAILED else 0.0) + stage.elapsed_ms
         if column is Column.TIME:
             return -1.0 if d is None else d.elapsed_ms
+        if column is Column.PROBLEM:
+            return row.problem.lower()  # equal problems sort together, whatever notes follow them
+        if column is Column.WATCH:
+            watch = row.watch
+            return (-1.0, "") if watch is None or watch.since is None else (watch.since, str(watch.health))
         return self._text(row, column).lower()
-
-
-def _stage_text(d: Diagnosis, name: str) -> str:
-    if d.running_stage == name:
-        return "…"
-    stage = d.stage(name)
-    symbol = STAGE_SYMBOLS[stage.status]
-    if stage.status in (StageStatus.OK, StageStatus.FAILED):
-        return f"{symbol} {format_ms(stage.elapsed_ms)}"
-    return symbol

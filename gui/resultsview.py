@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gui.columns import Column
+from core.watch import DEFAULT_INTERVAL
+from gui.columns import HEADERS, OPTIONAL, WIDTHS, Column
 from gui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -12,7 +13,10 @@ from gui.qt import (
     QHeaderView,
     QKeySequence,
     QLineEdit,
+    QMenu,
+    QPoint,
     QPushButton,
+    QSpinBox,
     Qt,
     QTableView,
     QVBoxLayout,
@@ -20,9 +24,6 @@ from gui.qt import (
     Signal,
 )
 from gui.results_filter import ResultsFilter
-
-COLUMN_WIDTHS = {Column.STATUS: 100, Column.TARGET: 170, Column.ENDPOINT: 220, Column.TIME: 70,
-                 Column.VERSION: 235, Column.VERDICT: 280}
 
 
 class ResultsView(QTableView):
@@ -47,9 +48,47 @@ class ResultsView(QTableView):
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionsMovable(True)  # the user's order; saved with the widths and choice (gui/windowstate.py)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         for column in Column:
-            self.setColumnWidth(column, COLUMN_WIDTHS.get(column, 72))
+            self.setColumnWidth(column, WIDTHS[column])
+            header.setSectionHidden(column, column in OPTIONAL)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def fill_column_menu(self, menu: QMenu) -> None:
+        """A check box per column: which ones the table shows. The last one shown cannot be turned off."""
+        header = self.horizontalHeader()
+        menu.clear()
+        shown = [c for c in Column if not header.isSectionHidden(c)]
+        for column in sorted(Column, key=header.visualIndex):
+            action = menu.addAction(HEADERS[column])
+            action.setCheckable(True)
+            action.setChecked(column in shown)
+            action.setEnabled(shown != [column])
+            action.toggled.connect(lambda on, c=column: self.show_column(c, on))
+        menu.addSeparator()
+        menu.addAction("Default columns").triggered.connect(lambda *_: self.default_columns())
+
+    def show_column(self, column: Column, on: bool) -> None:
+        header = self.horizontalHeader()
+        header.setSectionHidden(column, not on)
+        if on and header.sectionSize(column) < 20:
+            header.resizeSection(column, WIDTHS[column])
+
+    def default_columns(self) -> None:
+        """Every column back where, as wide and as shown as on the first start."""
+        header = self.horizontalHeader()
+        for column in Column:
+            header.moveSection(header.visualIndex(column), column)
+            header.setSectionHidden(column, column in OPTIONAL)
+            header.resizeSection(column, WIDTHS[column])
+
+    def _header_menu(self, position: QPoint) -> None:
+        menu = QMenu("Columns", self)
+        self.fill_column_menu(menu)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.horizontalHeader().mapToGlobal(position))
 
     def keyPressEvent(self, event: Any) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -68,7 +107,7 @@ class ResultsPane(QWidget):
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("Filter results…")
         self.filter.setAccessibleName("Filter results")
-        self.filter.setToolTip("Show only rows whose target, endpoint, version or verdict contains this text")
+        self.filter.setToolTip("Show only rows whose target, problem, endpoint or version contains this text")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(proxy.set_text)
         self.failures_only = QCheckBox("&Failures only", self)
@@ -80,14 +119,25 @@ class ResultsPane(QWidget):
         self.cancel_row_button.setToolTip("Cancel the selected running tests")
         self.rerun_all_button = QPushButton("Re-run &all", self)
         self.rerun_all_button.setToolTip("Test every row again (F5 or Ctrl+Enter)")
+        self.watch_button = QPushButton("Watch selected", self)
+        self.watch_button.setToolTip("Test the selected rows again and again, and say when one goes down or comes "
+                                     "back; Cancel stops it")
+        self.watch_interval = QSpinBox(self)
+        self.watch_interval.setRange(1, 3600)
+        self.watch_interval.setValue(int(DEFAULT_INTERVAL))
+        self.watch_interval.setPrefix("every ")
+        self.watch_interval.setSuffix(" s")
+        self.watch_interval.setAccessibleName("Watch interval in seconds")
+        self.watch_interval.setToolTip("How often a watch tests its targets (for the next watch started)")
         self.table = ResultsView(proxy, self)
 
         tools = QHBoxLayout()
         tools.addWidget(self.filter, 2)
         tools.addWidget(self.failures_only)
         tools.addStretch(1)
-        for button in (self.rerun_button, self.cancel_row_button, self.rerun_all_button):
+        for button in (self.rerun_button, self.cancel_row_button, self.rerun_all_button, self.watch_button):
             tools.addWidget(button)
+        tools.addWidget(self.watch_interval)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(tools)
@@ -96,4 +146,6 @@ class ResultsPane(QWidget):
         QWidget.setTabOrder(self.failures_only, self.rerun_button)
         QWidget.setTabOrder(self.rerun_button, self.cancel_row_button)
         QWidget.setTabOrder(self.cancel_row_button, self.rerun_all_button)
-        QWidget.setTabOrder(self.rerun_all_button, self.table)
+        QWidget.setTabOrder(self.rerun_all_button, self.watch_button)
+        QWidget.setTabOrder(self.watch_button, self.watch_interval)
+        QWidget.setTabOrder(self.watch_interval, self.table)

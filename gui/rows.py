@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core import DestinationOptions, Diagnosis
 from core.mi import MIErrorCategory
+from core.watch import TargetWatch
 
 
 class State(enum.StrEnum):
@@ -43,6 +45,9 @@ class Row:
     diagnosis: Diagnosis | None = None
     final: bool = False
     cells: tuple[str, ...] | None = None  # display texts, computed on first paint after each change
+    problem: str = ""  # core.report.problem() of the final diagnosis: shown, sorted and counted
+    watch: TargetWatch | None = None  # while the row is watched: its state, since when, counts, changes
+    changed: bool = False  # its watched state changed, and the row has not been selected since
 
     @property
     def state(self) -> State:
@@ -73,6 +78,22 @@ class Progress:
     def text(self) -> str:
         text = f"{self.done} / {self.total}, {self.failed} failed"
         return text + (f", {self.cancelled} cancelled" if self.cancelled else "")
+
+
+def failure_summary(problems: Counter[str], shown: int = 4) -> str:
+    """"19 failed: 6 wrong user name or password, 4 no answer, …": the failures counted by problem, the most
+    common first, each in its short form (the words before the dash)."""
+    total = sum(problems.values())
+    if not total:
+        return ""
+    parts = [f"{count} {_short(text)}" for text, count in problems.most_common(shown)]
+    more = ", …" if len(problems) > shown else ""
+    return f"{total} failed: {', '.join(parts)}{more}"
+
+
+def _short(problem: str) -> str:
+    head = problem.split(" — ", 1)[0]
+    return head[:1].lower() + head[1:] if head[1:2].islower() else head
 
 
 # (row key, run id) → (the latest Diagnosis, whether it is final)

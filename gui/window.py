@@ -10,6 +10,7 @@ from typing import Any
 
 from core.credentials import CredentialStore, StoredCredential
 from core.targetlist import ResolvedTarget, TargetList
+from core.watch import Change
 from gui import windowstate
 from gui.columns import KEY_ROLE
 from gui.details import DetailsPane
@@ -17,25 +18,18 @@ from gui.historykeeper import HistoryKeeper
 from gui.icons import app_icon
 from gui.listpanel import ListPanel
 from gui.listspecs import specs_for
+from gui.menus import build_menus, results_context_menu
+from gui.notify import Notifier
 from gui.qt import (
-    QAction,
     QCloseEvent,
     QGuiApplication,
     QHeaderView,
     QItemSelectionModel,
-    QKeySequence,
-    QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QModelIndex,
-    QPoint,
-    QProgressBar,
-    QPushButton,
-    QShortcut,
     QSplitter,
     Qt,
-    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -43,10 +37,13 @@ from gui.reports import copy_results_csv, export_results
 from gui.results_filter import ResultsFilter, rows_as_text
 from gui.results_model import ResultsModel
 from gui.resultsview import ResultsPane
-from gui.rows import Progress, TestSpec, Updates
+from gui.rows import TestSpec, Updates
 from gui.runner import Runner
-from gui.settings import Preferences, SettingsDialog, apply_theme
+from gui.runstatus import RunStatus
+from gui.settings import Preferences, SettingsDialog
 from gui.targetbar import InputError, TargetBar
+from gui.theme import apply_theme
+from gui.watching import Watching
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +72,10 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self)
         self.runner.updated.connect(self._on_updates)
         self.runner.idle.connect(self._update_progress)
+        self.watching = Watching(self.model, self.run, self)
+        self.watching.changed.connect(self._on_watch_changes)
+        self.watching.watched_changed.connect(self._update_progress)
+        self.notifier = Notifier(self)
 
         self.target_bar = TargetBar(self.credentials, self)
         self.target_bar.apply_preferences(self.preferences)
@@ -89,7 +90,8 @@ class MainWindow(QMainWindow):
         self.rerun_button.clicked.connect(self.rerun_selected)
         self.cancel_row_button.clicked.connect(self.cancel_selected)
         self.rerun_all_button.clicked.connect(self.rerun_all)
-        self.table.customContextMenuRequested.connect(self._context_menu)
+        pane.watch_button.clicked.connect(self.watch_selected)
+        self.table.customContextMenuRequested.connect(lambda position: results_context_menu(self, position))
         self.table.copy_requested.connect(self.copy_selected)
         self.table.delete_requested.connect(self.remove_selected)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         self.list_panel.model.history = self.history
         self.list_panel.set_app_defaults(self.preferences.list_defaults())
         self.list_panel.test_requested.connect(self.test_saved)
+        self.list_panel.watch_requested.connect(self.watch_saved)
         self.history_keeper.recorded.connect(self.list_panel.history_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -116,101 +119,31 @@ class MainWindow(QMainWindow):
         self.list_splitter.addWidget(self.splitter)
         self.list_splitter.setStretchFactor(0, 1)
         self.list_splitter.setStretchFactor(1, 3)
-        self.list_splitter.setSizes([430, 850])
+        self.list_splitter.setSizes([360, 920])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.addWidget(self.target_bar)
         layout.addWidget(self.list_splitter, 1)
         self.setCentralWidget(central)
 
-        self.progress_label = QLabel("Ready", self)
-        self.progress_label.setAccessibleName("Progress")
-        self.progress_bar = QProgressBar(self)
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setAccessibleName("Progress bar")
-        self.cancel_all_button = QPushButton("Cancel a&ll", self)
-        self.cancel_all_button.setToolTip("Cancel every running and queued test")
+        self.run_status = RunStatus(self)
+        self.progress_label, self.progress_bar = self.run_status.progress_label, self.run_status.progress_bar
+        self.cancel_all_button = self.run_status.cancel_all_button
         self.cancel_all_button.clicked.connect(self.cancel_all)
-        status = self.statusBar()
-        status.addWidget(self.progress_label, 1)
-        status.addPermanentWidget(self.progress_bar)
-        status.addPermanentWidget(self.cancel_all_button)
+        # The window's own colours follow a change of the OS's scheme while it runs.
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda *_: apply_theme(self.preferences.theme))
 
         QWidget.setTabOrder(self.target_bar.cancel_button, self.filter)
         QWidget.setTabOrder(self.table, self.details.browser)
         QWidget.setTabOrder(self.details.browser, self.details.copy_button)
         QWidget.setTabOrder(self.details.copy_button, self.list_panel.tree)
 
-        self._shown_progress: Progress | None = None
-        self._bar_pending = False
-        self._build_menus()
+        build_menus(self)
         windowstate.restore(self, self)
         if persist:
             self.list_panel.load(windowstate.current_list_path())
         self._update_progress()
         self.target_bar.host.setFocus()
-
-    # --- menus and shortcuts ----------------------------------------------------------------------------------
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        panel = self.list_panel
-        self._action(file_menu, "&New list…", self._with_list_path(panel.new_list))
-        self._action(file_menu, "&Open list…", self._with_list_path(panel.open_list), QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Save list &as…", self._with_list_path(panel.save_as),
-                     QKeySequence("Ctrl+Shift+S"))
-        self._action(file_menu, "&Import targets (CSV or text)…", panel.import_targets, QKeySequence("Ctrl+I"))
-        self._action(file_menu, "Export list as &CSV…", lambda: panel.export_list("csv"))
-        self._action(file_menu, "Export list as &JSON…", lambda: panel.export_list("json"))
-        file_menu.addSeparator()
-        self._action(file_menu, "&Credentials…", self.target_bar.manage_credentials)
-        self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        results = self.menuBar().addMenu("&Results")
-        rerun = self._action(results, "Re-run &all", self.rerun_all, QKeySequence(Qt.Key.Key_F5))
-        rerun.setShortcuts([QKeySequence(Qt.Key.Key_F5), QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self._action(results, "&Re-run selected", self.rerun_selected)
-        self._action(results, "&Cancel selected", self.cancel_selected)
-        self._action(results, "Cancel a&ll", self.cancel_all)
-        results.addSeparator()
-        self._action(results, "Cop&y selected rows", self.copy_selected)
-        self._action(results, "Copy for &ticket", self.details.copy_for_ticket)
-        self._action(results, "Copy selected as CS&V", self.copy_selected_csv)
-        self._action(results, "&Export results…", self.export_results, QKeySequence("Ctrl+E"))
-        results.addSeparator()
-        self._action(results, "Re&move selected rows", self.remove_selected)
-        self._action(results, "Clear &finished rows", self.clear_finished)
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About TestConnection", self._about)
-        # Esc cancels wherever the focus is in the window (a line edit does not use Esc itself).
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        escape.activated.connect(self.cancel_selected_or_all)
-
-    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None) -> QAction:
-        action = menu.addAction(text)
-        action.triggered.connect(lambda *_: slot())
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        return action
-
-    def _context_menu(self, position: QPoint) -> None:
-        keys = self.selected_keys()
-        if not keys:
-            return
-        menu = QMenu(self)
-        self._action(menu, "&Re-run", self.rerun_selected)
-        cancel = self._action(menu, "&Cancel", self.cancel_selected)
-        cancel.setEnabled(any(self.runner.is_running(k) for k in keys))
-        menu.addSeparator()
-        self._action(menu, "Cop&y rows", self.copy_selected)
-        self._action(menu, "Copy for &ticket", self.details.copy_for_ticket)
-        self._action(menu, "Copy as CS&V", self.copy_selected_csv)
-        self._action(menu, "&Export…", self.export_results)
-        menu.addSeparator()
-        self._action(menu, "Re&move", self.remove_selected)
-        menu.popup(self.table.viewport().mapToGlobal(position))
 
     # --- running ----------------------------------------------------------------------------------------------
 
@@ -228,9 +161,9 @@ class MainWindow(QMainWindow):
     def add_targets(self, specs: Sequence[TestSpec]) -> list[int]:
         return self.model.add(specs)
 
-    def test_saved(self, targets: Sequence[ResolvedTarget]) -> list[int]:
+    def test_saved(self, targets: Sequence[ResolvedTarget], start: bool = True) -> list[int]:
         """Test saved targets; one that cannot be tested (no such credential, bad host) is named in the panel
-        and the others still run."""
+        and the others still run. ``start=False``: only add their rows."""
         preferences = self.preferences
         if self._list_ca_file is not None:
             preferences = replace(preferences, ca_file=self._list_ca_file)
@@ -238,9 +171,19 @@ class MainWindow(QMainWindow):
         self.list_panel.show_problems(problems)
         keys = self.add_targets(specs)
         if keys:
-            self.run(keys)
+            if start:
+                self.run(keys)
             self._select_key(keys[0])
         return keys
+
+    def watch_saved(self, targets: Sequence[ResolvedTarget]) -> list[int]:
+        """Watch saved targets (a selection, a folder, the list) at the interval the results tools show."""
+        keys = self.test_saved(targets, start=False)
+        self.watching.start(keys, self.results_pane.watch_interval.value())
+        return keys
+
+    def watch_selected(self) -> None:
+        self.watching.start(self.selected_keys(), self.results_pane.watch_interval.value())
 
     def _lookup_credential(self, name: str) -> StoredCredential | None:
         if name in self._list_credentials:
@@ -268,20 +211,27 @@ class MainWindow(QMainWindow):
         self.run(self.selected_keys())
 
     def cancel_selected(self) -> None:
-        self.runner.cancel(self.selected_keys())
+        """Cancel the selected rows' tests, and stop watching them."""
+        keys = self.selected_keys()
+        self.watching.stop(keys)
+        self.runner.cancel(keys)
 
     def cancel_all(self) -> None:
+        self.watching.stop_all()
         self.runner.cancel_all()
 
     def cancel_selected_or_all(self) -> None:
-        running = [k for k in self.selected_keys() if self.runner.is_running(k)]
-        if running:
-            self.runner.cancel(running)
+        keys = self.selected_keys()
+        busy = [k for k in keys if self.runner.is_running(k) or self.watching.is_watched(k)]
+        if busy:
+            self.watching.stop(busy)
+            self.runner.cancel(busy)
         else:
-            self.runner.cancel_all()
+            self.cancel_all()
 
     def remove_selected(self) -> None:
         keys = self.selected_keys()
+        self.watching.stop(keys)
         self.runner.cancel(keys)
         if self.details.row is not None and self.details.row.key in keys:
             self.details.show_row(None)
@@ -289,7 +239,8 @@ class MainWindow(QMainWindow):
         self._update_progress()
 
     def clear_finished(self) -> None:
-        finished = [k for k in self.model.all_keys() if not self.runner.is_running(k)]
+        finished = [k for k in self.model.all_keys()
+                    if not self.runner.is_running(k) and not self.watching.is_watched(k)]
         if self.details.row is not None and self.details.row.key in finished:
             self.details.show_row(None)
         self.model.remove(finished)
@@ -311,6 +262,7 @@ class MainWindow(QMainWindow):
     def _on_updates(self, updates: Updates) -> None:
         self.model.apply(updates)
         self.history_keeper.record(updates, self.model)
+        self.watching.on_updates(updates)
         shown = self.details.row
         if shown is not None and any(key == shown.key for key, _ in updates):
             self.details.refresh()
@@ -319,39 +271,20 @@ class MainWindow(QMainWindow):
     def save_history(self, wait: bool = False) -> None:
         self.history_keeper.save(wait)
 
-    def _update_progress(self) -> None:
-        progress = self.model.progress()
-        if progress == self._shown_progress:
-            return  # each Qt call gives up the GIL, and busy workers make taking it back slow: skip no-ops
-        self._shown_progress = progress
-        if progress.total == 0:
-            self.progress_label.setText("Ready — type a host and press Enter")
-        else:
-            self.progress_label.setText(progress.text() + ("" if progress.running else " — done"))
-        if not self._bar_pending:
-            # QProgressBar.setValue repaints synchronously, and that paints the whole window — the table too —
-            # inside this update. From its own event the paint is a separate, shorter pause of the event loop.
-            self._bar_pending = True
-            QTimer.singleShot(0, self._update_bar)
-        self.cancel_all_button.setEnabled(self.runner.busy)
-        self._update_buttons()
+    def _on_watch_changes(self, changes: list[tuple[int, Change]]) -> None:
+        """Watched rows went down or came back: highlighted in the table, logged in their details, announced."""
+        self.notifier.announce(changes, self.preferences.notify, self.preferences.sound)
 
-    def _update_bar(self) -> None:
-        self._bar_pending = False
-        progress = self._shown_progress
-        if progress is not None:
-            # QProgressBar.setValue repaints at once (a synchronous paint and flush of the window: up to 90 ms
-            # under load). With updates off it only records the value; turning them on again schedules an ordinary
-            # paint, merged with the table's.
-            self.progress_bar.setUpdatesEnabled(False)
-            self.progress_bar.setMaximum(max(progress.total, 1))
-            self.progress_bar.setValue(progress.done)
-            self.progress_bar.setUpdatesEnabled(True)
+    def _update_progress(self) -> None:
+        self.run_status.show(self.model.progress(), self.model.failures_by_problem(), self.watching.describe(),
+                             self.runner.busy)
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         keys = self.selected_keys()
         self.rerun_button.setEnabled(bool(keys))
-        self.cancel_row_button.setEnabled(any(self.runner.is_running(k) for k in keys))
+        self.cancel_row_button.setEnabled(any(self.runner.is_running(k) or self.watching.is_watched(k) for k in keys))
+        self.results_pane.watch_button.setEnabled(bool(keys))
         self.rerun_all_button.setEnabled(self.model.rowCount() > 0)
 
     # --- selection --------------------------------------------------------------------------------------------
@@ -371,7 +304,11 @@ class MainWindow(QMainWindow):
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         key = current.data(KEY_ROLE) if current.isValid() else None
-        self.details.show_row(None if key is None else self.model.row(int(key)))
+        row = None if key is None else self.model.row(int(key))
+        if row is not None and row.changed:  # seen: a watched row's change is highlighted until it is looked at
+            row.changed = False
+            self.model.refresh([row.key])
+        self.details.show_row(row)
 
     # --- settings and state -----------------------------------------------------------------------------------
 
@@ -393,7 +330,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # Cancel first: the operations' threads are daemons and abandoned probes never call back, so this returns
         # promptly and nothing reaches the model afterwards.
+        self.watching.stop_all()
         self.runner.shutdown()
+        self.notifier.close()
         self.history_keeper.close()
         try:
             windowstate.save(self, self)
@@ -403,7 +342,7 @@ class MainWindow(QMainWindow):
 
     # --- which list file ----------------------------------------------------------------------------------
 
-    def _with_list_path(self, action: Callable[[], Any]) -> Callable[[], None]:
+    def with_list_path(self, action: Callable[[], Any]) -> Callable[[], None]:
         """Run a panel file action, then remember which file the list lives in for the next start."""
 
         def run() -> None:
@@ -416,7 +355,7 @@ class MainWindow(QMainWindow):
 
         return run
 
-    def _about(self) -> None:
+    def about(self) -> None:
         from core import __version__
 
         QMessageBox.about(self, "About TestConnection",

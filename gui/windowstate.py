@@ -10,6 +10,9 @@ from gui.qt import QHeaderView, QMainWindow, QSplitter
 from gui.settings import ui_settings
 
 CURRENT_LIST_KEY = "lists/current"
+# The results table's columns: which are shown, their order and widths. Renamed when the columns changed
+# (Problem first, stage marks), so an older layout saved under "window/columns" does not scramble the new one.
+RESULTS_COLUMNS_KEY = "window/results_columns"
 DEFAULT_SIZE = (1280, 760)
 
 
@@ -31,7 +34,7 @@ def restore(window: QMainWindow, parts: Remembered) -> None:
     for key, restore_state in (("window/splitter", parts.splitter.restoreState),
                                ("window/list_splitter", parts.list_splitter.restoreState),
                                ("window/list_columns", parts.list_header().restoreState),
-                               ("window/columns", parts.results_header().restoreState)):
+                               (RESULTS_COLUMNS_KEY, parts.results_header().restoreState)):
         value = settings.value(key)
         if value is not None:
             restore_state(value)
@@ -43,7 +46,7 @@ def save(window: QMainWindow, parts: Remembered) -> None:
     settings.setValue("window/splitter", parts.splitter.saveState())
     settings.setValue("window/list_splitter", parts.list_splitter.saveState())
     settings.setValue("window/list_columns", parts.list_header().saveState())
-    settings.setValue("window/columns", parts.results_header().saveState())
+    settings.setValue(RESULTS_COLUMNS_KEY, parts.results_header().saveState())
     settings.sync()
 
 
