@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.table.copy_requested.connect(self.copy_selected)
         self.table.delete_requested.connect(self.remove_selected)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.clicked.connect(self._seen)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.details = DetailsPane(self)
@@ -305,10 +306,16 @@ class MainWindow(QMainWindow):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         key = current.data(KEY_ROLE) if current.isValid() else None
         row = None if key is None else self.model.row(int(key))
-        if row is not None and row.changed:  # seen: a watched row's change is highlighted until it is looked at
+        self._seen(current)
+        self.details.show_row(row)
+
+    def _seen(self, index: QModelIndex) -> None:
+        """A watched row's change is highlighted until the user selects or clicks that row."""
+        key = index.data(KEY_ROLE) if index.isValid() else None
+        row = None if key is None else self.model.row(int(key))
+        if row is not None and row.changed:
             row.changed = False
             self.model.refresh([row.key])
-        self.details.show_row(row)
 
     # --- settings and state -----------------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type
     assert model.data(model.index(0, Column.STATUS), STATE_ROLE) == State.OK.value
     assert text(model, 0, Column.VERSION) == "OS: 10.0.20348 SP: 0.0 Stack: 3.0"
     assert text(model, 0, Column.PROBLEM) == "OK — Windows Server 2022 (10.0.20348)"
-    assert text(model, 0, Column.TLS) == "–"  # skipped: neutral, neither a pass nor a failure
+    assert text(model, 0, Column.TLS) == "\N{EN DASH}"  # skipped: neutral, neither a pass nor a failure
     assert text(model, 0, Column.TIME) == "12 ms"
     assert model.data(model.index(0, Column.STATUS), 1) is not None  # DecorationRole: an icon, not colour alone
 
