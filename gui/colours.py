@@ -65,7 +65,9 @@ DARK = Scheme(
 )
 
 _current = LIGHT
+# Made once per scheme: the table asks for a cell's colour on every paint.
 _brushes: dict[State, QBrush] = {}
+_stage_brushes: dict[str, QBrush] = {}
 
 
 def palette_is_dark() -> bool:
@@ -80,6 +82,8 @@ def follow_palette() -> Scheme:
     _current = DARK if palette_is_dark() else LIGHT
     _brushes.clear()
     _brushes.update({state: QBrush(colour) for state, colour in _current.states.items()})
+    _stage_brushes.update(running=QBrush(_current.running), neutral=QBrush(_current.neutral),
+                          changed=QBrush(_current.changed))
     return _current
 
 
@@ -92,6 +96,13 @@ def state_brush(state: State) -> QBrush | None:
     if not _brushes:
         follow_palette()
     return _brushes.get(state)
+
+
+def brush(name: str) -> QBrush:
+    """``running`` (a stage in flight), ``neutral`` (a skipped stage) or ``changed`` (a watched row's background)."""
+    if not _stage_brushes:
+        follow_palette()
+    return _stage_brushes[name]
 
 
 def state_colour(state: State) -> QColor | None:

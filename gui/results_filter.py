@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gui.columns import HEADERS, SEARCH_ROLE, SORT_ROLE, STATE_ROLE, Column
-from gui.qt import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from gui.qt import (
+    QAbstractItemModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 from gui.rows import State
 
 if TYPE_CHECKING:
@@ -52,6 +60,16 @@ class ResultsFilter(QSortFilterProxyModel):
     @property
     def failures_only(self) -> bool:
         return self._failures_only
+
+    def setSourceModel(self, model: QAbstractItemModel) -> None:
+        super().setSourceModel(model)
+        self._model = cast("ResultsModel", model)
+
+    def multiData(self, index: AnyIndex, roles: QModelRoleDataSpan | QModelRoleData) -> None:
+        # QSortFilterProxyModel would ask the table's model role by role; the model answers a cell at once.
+        source = self.mapToSource(index)
+        if source.isValid():
+            self._model.fill(source.row(), source.column(), roles)
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()

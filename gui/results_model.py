@@ -8,16 +8,24 @@ cancelled run can never overwrite the current one.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from core import StageStatus
 from core.report import problem
-from gui.colours import RUNNING_MARK, STAGE_SYMBOLS, STATE_ICONS, scheme, state_brush
+from gui.colours import RUNNING_MARK, STAGE_SYMBOLS, STATE_ICONS, brush, state_brush
 from gui.columns import HEADER_TIPS, HEADERS, KEY_ROLE, SEARCH_ROLE, SORT_ROLE, STAGE_COLUMNS, STATE_ROLE, Column
 from gui.icons import icon
 from gui.messages import plain_tooltip
-from gui.qt import QAbstractTableModel, QBrush, QModelIndex, QPersistentModelIndex, Qt
+from gui.qt import (
+    QAbstractTableModel,
+    QBrush,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
 from gui.results_filter import ResultsFilter, rows_as_text
 from gui.rows import Progress, Row, State, TestSpec, Updates, format_ms
 
@@ -26,6 +34,8 @@ __all__ = ["STATE_ROLE", "Column", "Progress", "ResultsFilter", "ResultsModel", 
            "Updates", "rows_as_text"]
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_CENTRED = int(Qt.AlignmentFlag.AlignCenter)
+_COLUMNS = tuple(Column)
 _ANSWERED = frozenset(
     int(role)
     for role in (
@@ -204,18 +214,41 @@ class ResultsModel(QAbstractTableModel):
         # we never answer leave at once, and display texts are computed once per update, not once per paint.
         if role not in _ANSWERED or not index.isValid() or index.row() >= len(self._rows):
             return None
-        row = self._rows[index.row()]
+        return self._value(self._rows[index.row()], index.column(), role)
+
+    def multiData(self, index: AnyIndex, roles: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a painted cell needs, in one call: the view asks for seven or more per cell, and each call
+        into Python has to win the GIL back from the workers."""
+        if index.isValid():
+            self.fill(index.row(), index.column(), roles)
+
+    def fill(self, number: int, column: int, roles: QModelRoleDataSpan | QModelRoleData) -> None:
+        """multiData for the cell at (row number, column); the filter calls it directly, without a second trip
+        through Qt."""
+        if number >= len(self._rows):
+            return
+        row = self._rows[number]
+        # The span is a sequence at run time (len and indexing); the binding's type stubs do not say so.
+        entries = [roles] if isinstance(roles, QModelRoleData) else cast("Sequence[QModelRoleData]", roles)
+        for entry in entries:
+            role = entry.role()
+            if role in _ANSWERED:
+                value = self._value(row, column, role)
+                if value is not None:
+                    entry.setData(value)
+
+    def _value(self, row: Row, number: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if row.cells is None:
                 row.cells = tuple(self._text(row, c) for c in Column)
-            return row.cells[index.column()]
-        column = Column(index.column())
+            return row.cells[number]
+        column = _COLUMNS[number]  # a tuple lookup: Column(number) costs a microsecond per call
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._foreground(row, column)
         if role == Qt.ItemDataRole.BackgroundRole:
-            return QBrush(scheme().changed) if row.changed else None
+            return brush("changed") if row.changed else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return Qt.AlignmentFlag.AlignCenter if column in STAGE_COLUMNS else None
+            return _CENTRED if column in STAGE_COLUMNS else None
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -249,13 +282,13 @@ class ResultsModel(QAbstractTableModel):
             return None
         name = STAGE_COLUMNS[column]
         if d.running_stage == name:
-            return QBrush(scheme().running)
+            return brush("running")
         status = d.stage(name).status
         if status is StageStatus.OK:
             return state_brush(State.OK)
         if status is StageStatus.FAILED:
             return state_brush(State.FAILED)
-        return QBrush(scheme().neutral)
+        return brush("neutral")
 
     def _text(self, row: Row, column: Column) -> str:
         d = row.diagnosis

@@ -123,8 +123,8 @@ class Watching(QObject):
         self._run(keys)
 
     def on_updates(self, updates: Updates) -> None:
-        """The runner's results, after the model took them: count the watched rows' finals, and start the next
-        cycle of a watch whose rows have all answered."""
+        """The runner's results, right after the model took them (before it repaints): count the watched rows'
+        finals, and start the next cycle of a watch whose rows have all answered."""
         changes: list[tuple[int, Change]] = []
         finished: set[int] = set()
         for (key, run_id), (diagnosis, final) in updates.items():
@@ -141,7 +141,7 @@ class Watching(QObject):
             if key in watch_run.in_flight:
                 watch_run.in_flight.discard(key)
                 finished.add(id(watch_run))
-        self._model.refresh(key for key, _ in updates if key in self._by_key)
+        # No refresh of the rows here: the model took these same updates just before and repaints them after.
         for watch_run in self._runs:
             if id(watch_run) in finished and not watch_run.in_flight:
                 took = time.monotonic() - watch_run.cycle_started
