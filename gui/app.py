@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ORGANIZATION = "TestConnection"
 APPLICATION = "TestConnection"
 SELF_TEST_TIMEOUT = 3.0  # seconds per target: long enough for every lab scenario, short enough for CI
+EXIT_NO_WINDOW = 3  # the X libraries Qt needs are missing (gui/platformcheck.py says which)
 WINDOW_SHOWN = "main window shown"  # logged once the window has painted (bench/gui.py waits for it)
 
 
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from core.lab import Lab
     from gui.errors import install_excepthook, setup_logging
     from gui.icons import app_icon
+    from gui.platformcheck import problem
     from gui.qt import QApplication, QTimer
     from gui.settings import Preferences
     from gui.theme import apply_theme
@@ -62,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     log.info("TestConnection %s starting (%s)", core.__version__, " ".join(
         a for a in ("--demo" if args.demo else "", "--self-test" if args.self_test else "") if a) or "normal")
+    missing = None if QApplication.instance() else problem()
+    if missing is not None:  # instead of Qt's abort: which packages to install
+        log.error("%s", missing)
+        print(missing, file=sys.stderr)
+        return EXIT_NO_WINDOW
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "testconnection"])
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
