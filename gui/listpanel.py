@@ -22,7 +22,7 @@ from gui.listmodel import MIME_IDS as MIME_IDS
 from gui.listmodel import ListModel
 from gui.listspecs import SpecProblem
 from gui.listtree import ListTree
-from gui.messages import BANNER_STYLE, message_label
+from gui.messages import BANNER_STYLE, PROBLEM_STYLE, message_label
 from gui.qt import (
     QAction,
     QHBoxLayout,
@@ -59,7 +59,7 @@ class ListPanel(QWidget):
         self.banner_button = QPushButton("Save list as…", self)
         self.banner_button.setToolTip("Save this list to another file; edits are then saved there")
         self.banner_button.clicked.connect(lambda: self.save_as())
-        self.problems = message_label(self, "Targets not tested", "color: #c62828;")
+        self.problems = message_label(self, "Targets not tested", PROBLEM_STYLE)
 
         self.model = ListModel(self)
         self.tree = ListTree(self.model, self)

@@ -10,7 +10,9 @@ import html
 
 from gui.qt import QLabel, Qt, QWidget
 
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
+# Each sets its text and its background colour, so it reads the same in a light and a dark window.
+ERROR_STYLE = "background:#fdecea; color:#8e0000; border:1px solid #f1aeb5; padding:3px; font-weight:bold;"
+PROBLEM_STYLE = "background:#fdecea; color:#8e0000; border:1px solid #f1aeb5; padding:3px;"
 BANNER_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:5px;"
 
 

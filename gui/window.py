@@ -12,6 +12,7 @@ from core.credentials import CredentialStore, StoredCredential
 from core.targetlist import ResolvedTarget, TargetList
 from core.watch import Change
 from gui import windowstate
+from gui.colours import follow_palette
 from gui.columns import KEY_ROLE
 from gui.details import DetailsPane
 from gui.historykeeper import HistoryKeeper
@@ -22,6 +23,7 @@ from gui.menus import build_menus, results_context_menu
 from gui.notify import Notifier
 from gui.qt import (
     QCloseEvent,
+    QEvent,
     QGuiApplication,
     QHeaderView,
     QItemSelectionModel,
@@ -333,6 +335,11 @@ class MainWindow(QMainWindow):
 
     def results_header(self) -> QHeaderView:
         return self.table.horizontalHeader()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            follow_palette()  # light or dark now: the table's own colours follow
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Cancel first: the operations' threads are daemons and abandoned probes never call back, so this returns

@@ -107,19 +107,35 @@ def test_sorting_by_problem_groups_failures_and_the_status_bar_counts_them(qtbot
         "is another service, not HTTP")
 
 
+def contrast(a: Any, b: Any) -> float:
+    """The WCAG contrast ratio of two QColors (4.5 is the floor for body text)."""
+    def luminance(c: Any) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_banners_and_messages_carry_their_own_background_so_either_scheme_reads_them(qtbot: Any) -> None:
+    import re
+
+    from gui import details, messages
+    from gui.qt import QColor
+
+    for style in (messages.ERROR_STYLE, messages.PROBLEM_STYLE, messages.BANNER_STYLE, details._HINT_STYLE,
+                  details._NOTE_STYLE):
+        background = re.search(r"background:\s*(#[0-9a-f]{6})", style)
+        text = re.search(r"(?<![-\w])color:\s*(#[0-9a-f]{6})", style)
+        assert background and text, style
+        assert contrast(QColor(text.group(1)), QColor(background.group(1))) >= 4.5, style
+
+
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_own_colours_are_readable_in_the_light_and_the_dark_scheme(qtbot: Any, window: Any, theme: str) -> None:
     from gui import colours
-    from gui.qt import QColor, QGuiApplication, QPalette
+    from gui.qt import QGuiApplication, QPalette
     from gui.theme import apply_theme
-
-    def contrast(a: QColor, b: QColor) -> float:
-        def luminance(c: QColor) -> float:
-            def channel(v: float) -> float:
-                return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-            return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
-        hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-        return (hi + 0.05) / (lo + 0.05)
 
     try:
         apply_theme(theme)
