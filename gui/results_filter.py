@@ -68,8 +68,7 @@ class ResultsFilter(QSortFilterProxyModel):
     def multiData(self, index: AnyIndex, roles: QModelRoleDataSpan | QModelRoleData) -> None:
         # QSortFilterProxyModel would ask the table's model role by role; the model answers a cell at once.
         source = self.mapToSource(index)
-        if source.isValid():
-            self._model.fill(source.row(), source.column(), roles)
+        self._model.fill(source.row() if source.isValid() else -1, source.column(), roles)
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()

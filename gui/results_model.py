@@ -219,23 +219,22 @@ class ResultsModel(QAbstractTableModel):
     def multiData(self, index: AnyIndex, roles: QModelRoleDataSpan | QModelRoleData) -> None:
         """Every role a painted cell needs, in one call: the view asks for seven or more per cell, and each call
         into Python has to win the GIL back from the workers."""
-        if index.isValid():
-            self.fill(index.row(), index.column(), roles)
+        self.fill(index.row() if index.isValid() else -1, index.column(), roles)
 
     def fill(self, number: int, column: int, roles: QModelRoleDataSpan | QModelRoleData) -> None:
-        """multiData for the cell at (row number, column); the filter calls it directly, without a second trip
-        through Qt."""
-        if number >= len(self._rows):
-            return
-        row = self._rows[number]
+        """multiData for the cell at (row number, column), -1 for none; the filter calls it directly, without a
+        second trip through Qt. Every entry is set or cleared: the view hands the same span over for one cell after
+        another."""
+        row = self._rows[number] if 0 <= number < len(self._rows) else None
         # The span is a sequence at run time (len and indexing); the binding's type stubs do not say so.
         entries = [roles] if isinstance(roles, QModelRoleData) else cast("Sequence[QModelRoleData]", roles)
         for entry in entries:
             role = entry.role()
-            if role in _ANSWERED:
-                value = self._value(row, column, role)
-                if value is not None:
-                    entry.setData(value)
+            value = self._value(row, column, role) if row is not None and role in _ANSWERED else None
+            if value is None:
+                entry.clearData()
+            else:
+                entry.setData(value)
 
     def _value(self, row: Row, number: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:

@@ -93,7 +93,9 @@ def failure_summary(problems: Counter[str], shown: int = 4) -> str:
 
 def _short(problem: str) -> str:
     head = problem.split(" — ", 1)[0]
-    return head[:1].lower() + head[1:] if head[1:2].islower() else head
+    first = head.split(" ", 1)[0]
+    # "Port 5985 closed" reads "port 5985 closed" after a number; "DNS did not answer" keeps its acronym.
+    return head if len(first) > 1 and first.isupper() else head[:1].lower() + head[1:]
 
 
 # (row key, run id) → (the latest Diagnosis, whether it is final)

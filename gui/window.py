@@ -13,7 +13,7 @@ from core.targetlist import ResolvedTarget, TargetList
 from core.watch import Change
 from gui import windowstate
 from gui.colours import follow_palette
-from gui.columns import KEY_ROLE
+from gui.columns import KEY_ROLE, Column
 from gui.details import DetailsPane
 from gui.historykeeper import HistoryKeeper
 from gui.icons import app_icon
@@ -182,11 +182,17 @@ class MainWindow(QMainWindow):
     def watch_saved(self, targets: Sequence[ResolvedTarget]) -> list[int]:
         """Watch saved targets (a selection, a folder, the list) at the interval the results tools show."""
         keys = self.test_saved(targets, start=False)
-        self.watching.start(keys, self.results_pane.watch_interval.value())
+        self.watch(keys)
         return keys
 
     def watch_selected(self) -> None:
-        self.watching.start(self.selected_keys(), self.results_pane.watch_interval.value())
+        self.watch(self.selected_keys())
+
+    def watch(self, keys: Sequence[int]) -> None:
+        """Test these rows again every N seconds (the interval box) until cancelled; their Watch column shows."""
+        if keys:
+            self.table.show_column(Column.WATCH, True)
+            self.watching.start(keys, self.results_pane.watch_interval.value())
 
     def _lookup_credential(self, name: str) -> StoredCredential | None:
         if name in self._list_credentials:

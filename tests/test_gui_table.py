@@ -150,3 +150,30 @@ def test_own_colours_are_readable_in_the_light_and_the_dark_scheme(qtbot: Any, w
         assert contrast(scheme.changed, palette.color(QPalette.ColorRole.Text)) >= 4.5
     finally:
         apply_theme("light")
+
+
+def test_each_cell_is_drawn_with_its_own_icon_alignment_and_colour(qtbot: Any, window: Any, lab: Lab) -> None:
+    """What the view's delegate takes for each cell, one after another (it reuses one request for all cells)."""
+    from gui.columns import Column
+    from gui.qt import QStyleOptionViewItem, Qt
+
+    type_target(qtbot, window, lab.url("refused"))
+    press_enter(qtbot, window)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=5000)
+    delegate = window.table.itemDelegate()
+
+    def drawn(column: Column) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, window.proxy.index(0, column))
+        return option
+
+    for _ in range(2):  # in both orders: nothing of one cell may stay behind for the next
+        status, tcp, problem, endpoint = (drawn(c) for c in (Column.STATUS, Column.TCP, Column.PROBLEM,
+                                                             Column.ENDPOINT))
+        assert status.text == "Failed" and not status.icon.isNull()
+        assert tcp.text == "✖" and tcp.displayAlignment & Qt.AlignmentFlag.AlignHCenter and tcp.icon.isNull()
+        assert problem.text.startswith("Port ") and problem.icon.isNull()
+        assert not problem.displayAlignment & Qt.AlignmentFlag.AlignHCenter
+        assert endpoint.text == lab.url("refused") and endpoint.icon.isNull()
+        assert status.palette.text().color() == problem.palette.text().color()  # the failure's colour
+        assert endpoint.palette.text().color() != problem.palette.text().color()  # the palette's own text

@@ -44,6 +44,7 @@ def test_watch_sees_a_target_go_down_and_come_back(qtbot: Any, window: Any, swit
     qtbot.waitUntil(lambda: row.watch is not None and row.watch.passes >= 1, timeout=5000)
     assert "watching 1 target every 1 s" in window.progress_label.text()
     assert row.state is State.OK and not row.changed
+    assert not window.table.horizontalHeader().isSectionHidden(Column.WATCH)  # shown once a watch starts
 
     switchable.down()
     qtbot.waitUntil(lambda: row.watch.failures >= 1 and row.state is State.FAILED, timeout=5000)
