@@ -29,7 +29,6 @@ class _WatchRun:
     timer: QTimer
     in_flight: set[int] = field(default_factory=set)  # rows of this cycle without their final result yet
     cycle_started: float = 0.0
-    cycles: int = 0
 
 
 class Watching(QObject):
@@ -118,7 +117,6 @@ class Watching(QObject):
             return
         keys = [k for k in watch_run.keys if self._model.row(k) is not None]
         watch_run.cycle_started = time.monotonic()
-        watch_run.cycles += 1
         watch_run.in_flight = set(keys)
         self._run(keys)
 
@@ -148,8 +146,4 @@ class Watching(QObject):
                 watch_run.timer.start(max(0, int((watch_run.watch.interval - took) * 1000)))
         if changes:
             self.changed.emit(changes)
-
-    def cycles(self) -> int:
-        """How many cycles the watches have started, all together (for the benchmark and tests)."""
-        return sum(r.cycles for r in self._runs)
 

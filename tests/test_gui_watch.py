@@ -93,3 +93,16 @@ def test_watching_a_folder_tests_every_target_again(qtbot: Any, window: Any, lab
     assert not any(r.changed for r in rows)  # nothing changed: the first result of each is not a change
     window.cancel_all()
     assert not window.watching.active
+
+
+def test_notification_and_sound_are_switched_in_settings_and_remembered(qtbot: Any, window: Any) -> None:
+    from gui.settings import Preferences, SettingsDialog
+
+    assert window.preferences.notify and window.preferences.sound  # on unless the user turns them off
+    dialog = SettingsDialog(window.preferences, window)
+    qtbot.addWidget(dialog)
+    dialog.notify.setChecked(False)
+    dialog.sound.setChecked(False)
+    chosen = dialog.preferences()
+    chosen.save()
+    assert (Preferences.load().notify, Preferences.load().sound) == (False, False)
