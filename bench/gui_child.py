@@ -43,32 +43,12 @@ def startup() -> dict[str, Any]:
 def batch(url: str, n: int) -> dict[str, Any]:
     import psutil
 
-    from core import AuthType, DestinationOptions
-    from gui.app import settle
-    from gui.qt import QApplication, QEventLoop, QTimer
-    from gui.results_model import TestSpec
-    from gui.window import MainWindow
+    from gui.qt import QEventLoop, QTimer
 
-    app = QApplication.instance() or QApplication(["testconnection"])
-    window = MainWindow()
-    window.show()
-    app.processEvents()
-    settle()  # as gui.app.main does once the window is up
+    app, window, specs = _window(url, n)
     rss_before = psutil.Process().memory_info().rss
-    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=10)
-    specs = [TestSpec(url, f"target-{i}", options, name=f"t{i}") for i in range(n)]
     gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    timer = _gap_timer(gaps)
     profiler: Any = None
     if os.environ.get("BENCH_GUI_PROFILE"):
         from pyinstrument import Profiler
@@ -124,35 +104,19 @@ def batch(url: str, n: int) -> dict[str, Any]:
 
 
 def watch(url: str, n: int, cycles: int) -> dict[str, Any]:
-    from core import AuthType, DestinationOptions
-    from gui.app import settle
-    from gui.qt import QApplication, QEventLoop, QTimer
-    from gui.results_model import TestSpec
-    from gui.window import MainWindow
+    from gui.qt import QEventLoop, QTimer
 
-    app = QApplication.instance() or QApplication(["testconnection"])
-    window = MainWindow()
-    window.show()
-    app.processEvents()
-    settle()  # as gui.app.main does once the window is up
-    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=10)
-    keys = window.add_targets([TestSpec(url, f"target-{i}", options, name=f"t{i}") for i in range(n)])
+    _, window, specs = _window(url, n)
+    keys = window.add_targets(specs)
     rows = [window.model.row(k) for k in keys]
-    gaps: list[float] = []
-    last = [time.perf_counter()]
+    loop = QEventLoop()
 
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+    def all_tested() -> None:
         if all(r is not None and r.watch is not None and r.watch.passes + r.watch.failures >= cycles for r in rows):
             loop.quit()
 
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    gaps: list[float] = []
+    timer = _gap_timer(gaps, all_tested)
     QTimer.singleShot(300_000, loop.quit)
     started = time.perf_counter()
     window.watching.start(keys, 1)
@@ -170,6 +134,43 @@ def watch(url: str, n: int, cycles: int) -> dict[str, Any]:
         "p99_gap": gaps[int(len(gaps) * 0.99)] if gaps else None,
         "over_50ms": sum(1 for g in gaps if g > 0.05),
     }
+
+
+def _window(url: str, n: int) -> tuple[Any, Any, list[Any]]:
+    """The application, a shown main window settled as gui.app.main leaves it, and N specs for ``url``."""
+    from core import AuthType, DestinationOptions
+    from gui.app import settle
+    from gui.qt import QApplication
+    from gui.results_model import TestSpec
+    from gui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(["testconnection"])
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    settle()
+    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=10)
+    return app, window, [TestSpec(url, f"target-{i}", options, name=f"t{i}") for i in range(n)]
+
+
+def _gap_timer(gaps: list[float], each: Any = None) -> Any:
+    """A started 5 ms QTimer that appends to ``gaps`` the time since its previous tick: the event loop's stalls."""
+    from gui.qt import QTimer
+
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+        if each is not None:
+            each()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    return timer
 
 
 def main(argv: list[str]) -> int:

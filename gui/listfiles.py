@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from core.importers import ImportResult
@@ -23,39 +24,32 @@ def _start_dir(document: ListDocument) -> str:
     return str(document.path.parent if document.path is not None else lists_dir())
 
 
+def _done(parent: QWidget, document: ListDocument, title: str, action: Callable[[], None]) -> bool:
+    """Do ``action``; a file it could not read or write is reported under ``title``."""
+    try:
+        action()
+    except DocumentError as exc:
+        report_problem(parent, document, title, exc.message)
+        return False
+    return True
+
+
 def new_list(parent: QWidget, document: ListDocument) -> None:
     path, _ = QFileDialog.getSaveFileName(parent, "New target list", str(Path(_start_dir(document)) / "targets.json"),
                                           "Target lists (*.json)")
     if path:
-        try:
-            document.new(Path(path))
-        except DocumentError as exc:
-            report_problem(parent, document, "Save target list", exc.message)
+        _done(parent, document, "Save target list", lambda: document.new(Path(path)))
 
 
 def open_list(parent: QWidget, document: ListDocument) -> bool:
     path, _ = QFileDialog.getOpenFileName(parent, "Open target list", _start_dir(document),
                                           "Target lists (*.json);;All files (*)")
-    if not path:
-        return False
-    try:
-        document.open(Path(path))
-    except DocumentError as exc:
-        report_problem(parent, document, "Open target list", exc.message)
-        return False
-    return True
+    return bool(path) and _done(parent, document, "Open target list", lambda: document.open(Path(path)))
 
 
 def save_as(parent: QWidget, document: ListDocument) -> bool:
     path, _ = QFileDialog.getSaveFileName(parent, "Save target list as", _start_dir(document), "Target lists (*.json)")
-    if not path:
-        return False
-    try:
-        document.save_as(Path(path))
-    except DocumentError as exc:
-        report_problem(parent, document, "Save target list", exc.message)
-        return False
-    return True
+    return bool(path) and _done(parent, document, "Save target list", lambda: document.save_as(Path(path)))
 
 
 def import_targets(parent: QWidget, document: ListDocument) -> ImportResult | None:
@@ -91,11 +85,6 @@ def export_list(parent: QWidget, document: ListDocument, kind: str) -> Path | No
     suggested = Path(_start_dir(document)) / f"{document.target_list.name or 'targets'}.{kind}"
     filters = "CSV files (*.csv)" if kind == "csv" else "JSON files (*.json)"
     path, _ = QFileDialog.getSaveFileName(parent, f"Export list as {kind.upper()}", str(suggested), filters)
-    if not path:
-        return None
-    try:
-        document.export(kind, Path(path))
-    except DocumentError as exc:
-        report_problem(parent, document, "Export list", exc.message)
-        return None
-    return Path(path)
+    if path and _done(parent, document, "Export list", lambda: document.export(kind, Path(path))):
+        return Path(path)
+    return None
