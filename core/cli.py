@@ -1,7 +1,7 @@
 """``testconnection-cli check TARGET...``: the command line of docs/cli.md. No Qt is imported here.
 
-Exit codes: 0 every target passed, 1 any failed, 2 usage error, 130 interrupted. Passwords come only from an
-environment variable or standard input, never from the command line.
+Exit codes: 0 every target passed, 1 any failed, 2 usage error, 130 interrupted (how ``--watch`` ends).
+Passwords come only from an environment variable or standard input, never from the command line.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--targets-file", type=Path, help="a saved list (.json), a CSV with a host column, or text")
     check.add_argument("--json", action="store_true", help="one JSON object per target per line")
     check.add_argument("--output", type=Path, help="also write a report: .html, .csv or .json")
+    check.add_argument(
+        "--watch",
+        type=float,
+        metavar="SECONDS",
+        help="test the targets again every SECONDS until Ctrl+C (exit code 130), printing one JSON line per state "
+        "change: the --json object plus \"watch\": {state (up/down), previous, changed_at, previous_since, "
+        "previous_lasted_s, problem, passes, failures}; a target's first result is its first line",
+    )
     return parser
 
 
@@ -81,6 +90,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         jobs = _jobs(args, stdin or sys.stdin)
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
+    if args.watch is not None:
+        return _watch(jobs, args, out)
     return _run(jobs, args, out)
 
 
@@ -107,6 +118,10 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         raise UsageError(f"--concurrency: must be from 1 to 1024, not {args.concurrency}")
     if args.port is not None and not 1 <= args.port <= 65535:
         raise UsageError(f"--port: must be from 1 to 65535, not {args.port}")
+    if args.watch is not None and not 1 <= args.watch <= 86_400:
+        raise UsageError(f"--watch: must be from 1 to 86400 seconds, not {args.watch:g}")
+    if args.watch is not None and args.output is not None:
+        raise UsageError("--output: a watch never ends by itself; redirect its JSON lines to a file instead")
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file: cannot read {args.ca_file}")
     if args.output is not None and args.output.suffix.lower() not in _report_suffixes():
@@ -230,6 +245,44 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
+
+
+def _watch(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
+    """Test every target again every ``--watch`` seconds; print a JSON line when a target's state changes."""
+    from core.watch import Watch
+
+    watch = Watch(args.watch)
+    printed = threading.Lock()
+
+    def on_update(index: int, diagnosis: Diagnosis, final: bool) -> None:
+        if not final:
+            return
+        with printed:
+            change = watch.observe(index, diagnosis)
+            if change is None:
+                return
+            watched = watch.targets[index]
+            line = diagnosis_to_dict(diagnosis) | {"watch": change.to_dict() | watched.counts()}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            out.flush()
+
+    batch: Batch | None = None
+    try:
+        while True:
+            started = time.monotonic()
+            batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
+            batch.start()
+            while not batch.wait(0.2):
+                pass
+            batch.close()
+            batch = None
+            time.sleep(max(0.0, args.watch - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        if batch is not None:
+            batch.cancel_all()
+            batch.wait(2.0)
+            batch.close()
+        return EXIT_INTERRUPTED
 
 
 def _render(diagnosis: Diagnosis, as_json: bool) -> str:
