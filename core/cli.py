@@ -21,7 +21,7 @@ from core import __version__
 from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
 from core.diagnosis import Diagnosis
 from core.mi import AuthType, DestinationOptions, UserCredentials
-from core.report import diagnosis_to_dict, verdict
+from core.report import diagnosis_to_dict
 from core.target import TargetError, parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -286,26 +286,12 @@ def _watch(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _render(diagnosis: Diagnosis, as_json: bool) -> str:
+    result = diagnosis_to_dict(diagnosis)
     if as_json:
-        return json.dumps(diagnosis_to_dict(diagnosis), ensure_ascii=False) + "\n"
-    mark = "OK  " if diagnosis.ok else "FAIL"
-    line = f"{mark} {diagnosis.target:<28} {verdict(diagnosis)}  ({diagnosis.elapsed_ms:.0f} ms)"
-    lines = [line]
-    if diagnosis.identify is not None and diagnosis.ok:
-        lines.append(f"     {diagnosis.identify.product_vendor}; {diagnosis.identify.product_version}")
-    for note in diagnosis.notes:
-        lines.append(f"     note: {note}")
-    failure = diagnosis.failure
-    if failure is not None:
-        code = (
-            ""
-            if failure.windows_code is None
-            else f", Windows code {failure.windows_code} (0x{failure.windows_code:X})"
-        )
-        lines.append(f"     {failure.message}")
-        lines.append(f"     {failure.result.mi_name} ({int(failure.result)}), {failure.category.name}{code}")
-        lines.append(f"     try: {failure.hint}")
-    return "\n".join(lines) + "\n"
+        return json.dumps(result, ensure_ascii=False) + "\n"
+    from core.exports import text_block
+
+    return text_block(result)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from html import escape
 
 from core import Diagnosis, StageStatus
+from core.exports import ticket_text
 from core.history import History, HistoryEntry, format_ago
-from core.report import problem, ticket_text
+from core.report import diagnosis_to_dict, problem
 from gui.colours import STAGE_SYMBOLS, state_colour
 from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 from gui.rows import Row, State, format_ms
@@ -171,5 +172,5 @@ class DetailsPane(QWidget):
     def copy_for_ticket(self) -> None:
         if self._row is None or self._row.diagnosis is None:
             return
-        QGuiApplication.clipboard().setText(ticket_text(self._row.diagnosis))
+        QGuiApplication.clipboard().setText(ticket_text(diagnosis_to_dict(self._row.diagnosis)))
         self.copied.setText("Copied.")

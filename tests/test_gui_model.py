@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import DestinationOptions, Diagnosis, Failure, IdentifyInfo, MIResult, StageReport, StageStatus
-from core.mi import MIErrorCategory
+from core import DestinationOptions, Diagnosis, IdentifyInfo, StageReport, StageStatus, failures
 
 pytest_plugins = ["tests.conftest_gui"]
 pytestmark = pytest.mark.usefixtures("gui_home")  # settings and logs in a temporary directory
@@ -32,15 +31,13 @@ def ok(target: str = "srv01:5985", ms: float = 12.0) -> Diagnosis:
 
 
 def failed(target: str = "srv02:5985", ms: float = 2000.0) -> Diagnosis:
-    failure = Failure("tcp", MIResult.FAILED, MIErrorCategory.CONNECTION_ERROR, "Connection refused.",
-                      "Start the WinRM service: winrm quickconfig", windows_code=2150858770, detail="refused")
+    failure = failures.failure("tcp.refused", "tcp", failures.Context(target.split(":")[0], 5985, "http"))
     return Diagnosis(target, f"http://{target}/wsman", stages((S.OK, 0.3, ""), (S.FAILED, 1.0, "refused")),
                      failure=failure, elapsed_ms=ms)
 
 
 def cancelled(target: str = "srv03:5985") -> Diagnosis:
-    failure = Failure("wsman", MIResult.FAILED, MIErrorCategory.OPERATION_STOPPED, "Cancelled.", "",
-                      windows_code=1223, detail="cancelled")
+    failure = failures.cancelled("wsman")
     return Diagnosis(target, "", stages((S.OK, 0.3, ""), (S.OK, 1.0, ""), (S.SKIPPED, 0, ""), (S.CANCELLED, 0, "")),
                      failure=failure, elapsed_ms=5.0)
 
@@ -120,7 +117,7 @@ def test_stale_and_after_final_updates_are_ignored(model) -> None:  # type: igno
     model.apply({(key, second): (failed(), True)})
     model.apply({(key, second): (running(), False)})  # nothing after a final
     assert text(model, 1, Column.STATUS) == "Failed"
-    assert text(model, 1, Column.PROBLEM) == "TCP failed — refused"
+    assert text(model, 1, Column.PROBLEM) == "Port 5985 closed — WinRM not listening"
     model.apply({(999, 1): (ok(), True)})  # a removed row
 
 

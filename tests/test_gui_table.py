@@ -103,8 +103,8 @@ def test_sorting_by_problem_groups_failures_and_the_status_bar_counts_them(qtbot
     assert len(runs) == len(set(shown)) == 4, shown  # each problem in one block
     port = lab.endpoint("refused").port
     assert window.run_status.failures_label.text() == (
-        f"6 failed: 3 port {port} closed, 2 no WinRM at this URL (HTTP 404), 1 port {lab.endpoint('not-http').port} "
-        "is another service, not HTTP")
+        f"6 failed: 3 port {port} closed, 2 no WinRM at /wsman (HTTP 404), 1 another service on port "
+        f"{lab.endpoint('not-http').port}")
 
 
 def contrast(a: Any, b: Any) -> float:

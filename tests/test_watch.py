@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from core import Diagnosis, Failure, MIResult, StageReport, StageStatus
+from core import Diagnosis, StageReport, StageStatus, failures
 from core.lab import Lab
-from core.mi import MIErrorCategory
 from core.watch import Health, TargetWatch, Watch, format_duration
 from tests.switchable import Switchable
 
@@ -26,10 +25,9 @@ def result(ok: bool, cancelled: bool = False) -> Diagnosis:
     stages = tuple(StageReport(n, StageStatus.OK if ok else StageStatus.NOT_RUN) for n in ("dns", "tcp"))
     failure = None
     if cancelled:
-        failure = Failure("tcp", MIResult.FAILED, MIErrorCategory.OPERATION_STOPPED, "Cancelled.", "", detail="x")
+        failure = failures.cancelled("tcp")
     elif not ok:
-        failure = Failure("tcp", MIResult.FAILED, MIErrorCategory.CONNECTION_ERROR, "Refused.", "Start WinRM.",
-                          detail="connection refused")
+        failure = failures.failure("tcp.refused", "tcp", failures.Context("srv01", 5985, "http"))
     return Diagnosis("srv01", "http://srv01:5985/wsman", stages, failure=failure)
 
 

@@ -70,6 +70,7 @@ class Scheme:
     https_only: bool = False
     enable_command: str = ""  # PowerShell on the target that enables it on the WinRM service
     enable_note: str = ""  # said after the command in the hint ("use it over HTTPS only")
+    test_wsman: str = ""  # its name for Test-WSMan -Authentication (the same check from a Windows PC); "" for none
 
     def offered_in(self, offered: tuple[str, ...]) -> bool:
         names = {challenge.split(" ", 1)[0].strip().lower() for challenge in offered}
