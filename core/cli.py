@@ -163,7 +163,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
     from dataclasses import replace
 
     from core.importers import import_csv, import_text
-    from core.targetlist import ListFileError, Settings, TargetList, load_list
+    from core.listfile import ListFileError, load_list
+    from core.targetlist import Settings, TargetList
 
     path: Path = args.targets_file
     try:
