@@ -19,12 +19,16 @@ import struct
 import threading
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import spnego
 
 from core.lab import _xml
 from core.lab._scenarios import Scenario
+
+if TYPE_CHECKING:
+    from core.lab._kerberos import KerberosService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,7 +43,8 @@ HTTPAPI = "Microsoft-HTTPAPI/2.0"
 SOAP_TYPE = "application/soap+xml;charset=UTF-8"
 BOUNDARY = b"--Encrypted Boundary"
 ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
-ENCRYPTED_TYPE = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary="Encrypted Boundary"'
+# Windows takes either with either scheme (pywinrm's kerberos sends Negotiate tokens and seals as SPNEGO).
+ENCRYPTED_PROTOCOLS = (ENCRYPTED_PROTOCOL, "application/HTTP-Kerberos-session-encrypted")
 _METHOD = re.compile(rb"[A-Z]{1,16} ")
 
 
@@ -65,6 +70,7 @@ class Response:
     def head(self, length: int | None = None) -> bytes:
         size = len(self.body) if length is None else length
         lines = [f"HTTP/1.1 {self.status} {self.reason}", *(f"{k}: {v}" for k, v in self.headers)]
+        lines.append(f"Date: {formatdate(usegmt=True)}")  # as every HTTP.sys answer: the server's clock
         lines.append(f"Content-Length: {size}")
         if self.close:
             lines.append("Connection: close")
@@ -157,12 +163,18 @@ class Endpoint:
     """Serves one scenario's connections."""
 
     def __init__(
-        self, scenario: Scenario, users: Mapping[str, str], latency: float, tls: ssl.SSLContext | None
+        self,
+        scenario: Scenario,
+        users: Mapping[str, str],
+        latency: float,
+        tls: ssl.SSLContext | None,
+        kerberos: KerberosService | None = None,
     ) -> None:
         self.scenario = scenario
         self.users = {name.lower(): (name, password) for name, password in users.items()}
         self.latency = latency
         self.tls = tls
+        self.kerberos = kerberos
 
     # ---- connection level -------------------------------------------------------------------------------
 
@@ -268,8 +280,11 @@ class Endpoint:
         reason = {200: "OK", 500: "Internal Server Error"}[status]
         return Response(status, reason, [*self._server, ("Content-Type", SOAP_TYPE)], body)
 
-    def _challenge(self) -> Response:
-        challenges = [("WWW-Authenticate", scheme) for scheme in self._offers]
+    def _challenge(self, answer: str | None = None) -> Response:
+        """The 401 with every offer; `answer` ("Scheme token") stands in for its scheme's bare offer."""
+        name = answer.split(" ")[0].lower() if answer else None
+        offers = [answer if answer and name == s.split(" ")[0].lower() else s for s in self._offers]
+        challenges = [("WWW-Authenticate", offer) for offer in offers]
         return Response(401, "Unauthorized", [*self._server, *challenges])
 
     @property
@@ -320,7 +335,9 @@ class Endpoint:
                 if not self._basic_ok(token.strip()):
                     return self._challenge()
                 basic = True
-            elif scheme.lower() in ("negotiate", "ntlm") and self._offered("negotiate"):
+            elif (scheme.lower() in ("negotiate", "ntlm") and self._offered("negotiate")) or (
+                scheme.lower() == "kerberos" and self.kerberos is not None and self._offered("kerberos")
+            ):
                 refused, extra = self._negotiate(state, scheme, token.strip())
                 if refused is not None:
                     return refused
@@ -330,7 +347,9 @@ class Endpoint:
             return self._challenge()
 
         body = request.body
-        sealed = not basic and ENCRYPTED_PROTOCOL.lower() in (request.header("content-type") or "").lower()
+        content_type = (request.header("content-type") or "").lower()
+        protocol = next((p for p in ENCRYPTED_PROTOCOLS if p.lower() in content_type), ENCRYPTED_PROTOCOL)
+        sealed = not basic and protocol.lower() in content_type
         if sealed:
             assert state.ctx is not None
             try:
@@ -349,10 +368,9 @@ class Endpoint:
         response.headers.extend(extra)
         if sealed:
             assert state.ctx is not None
-            response.body = _seal(state.ctx, response.body)
-            response.headers = [
-                (k, ENCRYPTED_TYPE if k == "Content-Type" else v) for k, v in response.headers
-            ]
+            response.body = _seal(state.ctx, response.body, protocol)
+            encrypted = f'multipart/encrypted;protocol="{protocol}";boundary="Encrypted Boundary"'
+            response.headers = [(k, encrypted if k == "Content-Type" else v) for k, v in response.headers]
         return response
 
     def _authenticated(self, body: bytes) -> Response:
@@ -387,20 +405,21 @@ class Endpoint:
     def _negotiate(
         self, state: _ConnState, scheme: str, token: str
     ) -> tuple[Response | None, list[tuple[str, str]]]:
-        """One step of NTLM (raw or inside SPNEGO): (401 to send, or None when done; headers for the 200)."""
+        """One step of NTLM or Kerberos (raw or inside SPNEGO): (401 to send, or None when done; 200's headers)."""
         try:
             raw = base64.b64decode(token, validate=True)
         except binascii.Error:
             return self._challenge(), []
         if state.ctx is None or state.ctx.complete or raw[:1] == b"\x60" or raw.startswith(b"NTLMSSP\0\1"):
             # The first token of a handshake (again, when a client re-authenticates on this connection).
-            state.ctx = spnego.server(protocol="negotiate")
+            kerberos = self.kerberos
+            state.ctx = kerberos.acceptor(scheme, raw) if kerberos else spnego.server(protocol="negotiate")
             state.user = None
         try:
             out = state.ctx.step(raw)
-        except Exception:  # any malformed token or wrong password is a failed logon, nothing more
+        except Exception as exc:  # any malformed token or wrong password is a failed logon, nothing more
             state.ctx = None
-            return self._challenge(), []
+            return self._challenge(self.kerberos.refusal(scheme, raw, exc) if self.kerberos else None), []
         headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
         if not state.ctx.complete:
             return Response(401, "Unauthorized", [*self._server, *headers]), []
@@ -427,11 +446,11 @@ def _unseal(ctx: spnego.ContextProxy, body: bytes) -> bytes:
     return plain
 
 
-def _seal(ctx: spnego.ContextProxy, plain: bytes) -> bytes:
+def _seal(ctx: spnego.ContextProxy, plain: bytes, protocol: str = ENCRYPTED_PROTOCOL) -> bytes:
     wrapped = ctx.wrap_winrm(plain)
     return (
         BOUNDARY + b"\r\n"
-        b"\tContent-Type: " + ENCRYPTED_PROTOCOL.encode() + b"\r\n"
+        b"\tContent-Type: " + protocol.encode() + b"\r\n"
         b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
         + str(len(plain)).encode() + b"\r\n"
         + BOUNDARY + b"\r\n"
