@@ -57,13 +57,15 @@ class KerberosService:
     """One endpoint's service identity: its keytab and, over HTTPS, the certificate its tickets are bound to."""
 
     def __init__(self, keytab: str, replay_cache: str, certificate: str | None = None) -> None:
-        store: dict[bytes | str, bytes | str] = {"keytab": f"FILE:{keytab}", "rcache": f"file2:{replay_cache}"}
-        self._credential = gssapi.Credentials(usage="accept", store=store)
+        self._store: dict[bytes | str, bytes | str] = {"keytab": f"FILE:{keytab}", "rcache": f"file2:{replay_cache}"}
         self._bindings = _tls_server_end_point(certificate) if certificate else None
 
     def acceptor(self, scheme: str, first_token: bytes) -> spnego.ContextProxy:
         """A fresh server context for the `Kerberos` scheme (an AP-REQ) or `Negotiate` (SPNEGO, or raw tokens)."""
-        kerberos = _Acceptor(self._credential, self._bindings)
+        # Made per handshake (a fraction of a millisecond), not when the lab starts: MIT reads krb5.conf then,
+        # and by then the caller has pointed KRB5_CONFIG at the lab's (Lab.kerberos_environ).
+        credential = gssapi.Credentials(usage="accept", store=self._store)
+        kerberos = _Acceptor(credential, self._bindings)
         if scheme.lower() == "kerberos":
             return kerberos
         offered = _mechanisms(first_token)

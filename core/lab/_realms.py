@@ -67,7 +67,7 @@ class Realms:
 
     @property
     def environ(self) -> dict[str, str]:
-        return kdc.environ(self._dir, self.config)
+        return kdc.isolated_environ(self._dir, self.config)
 
     def service(self, keys: str, certificate: str | None) -> KerberosService:
         from core.lab._kerberos import KerberosService  # gssapi: only where Kerberos runs

@@ -5,7 +5,7 @@ service principal with `kadmin.local`, exports the service's keys to keytabs, an
 foreground on a free 127.0.0.1 TCP port until stop(), which ends it and deletes the directory.
 
 Nothing here reads or writes the user's own Kerberos files: every program gets an environment that names the
-realm's own krb5.conf, kdc.conf and ticket cache (`environ()`: the variables MIT krb5 reads), and passwords go
+realm's own krb5.conf, kdc.conf and ticket cache (`isolated_environ()`: the variables MIT krb5 reads), and passwords go
 to the programs on stdin, never on their command line.
 """
 
@@ -69,7 +69,7 @@ def unavailable_reason() -> str | None:
     return f"Kerberos needs {', '.join(missing)}: {INSTALL}."
 
 
-def environ(directory: str, config: str) -> dict[str, str]:
+def isolated_environ(directory: str, config: str) -> dict[str, str]:
     """Every variable by which MIT krb5 and its GSSAPI find files, pointed into `directory`.
 
     Read when a krb5 context is made (KRB5_CONFIG, KRB5_KDC_PROFILE, KRB5_TRACE), whenever the default ticket
@@ -108,6 +108,9 @@ def client_config(realms: Mapping[str, int], default_realm: str) -> str:
         f"[realms]\n{entries}"
         "[domain_realm]\n"
         f"    .{default_realm.lower()} = {default_realm}\n"
+        # Nor ~/.k5identity, which MIT would read to choose among the user's tickets.
+        "[plugins]\n"
+        "    ccselect = {\n        disable = k5identity\n    }\n"
     )
 
 
@@ -223,7 +226,7 @@ class Kdc:
         return {
             "PATH": os.environ.get("PATH", os.defpath),
             "LC_ALL": "C",
-            **environ(self.directory, self.config),
+            **isolated_environ(self.directory, self.config),
         }
 
     def _create(self) -> None:
@@ -274,10 +277,11 @@ class Kdc:
         done = subprocess.run(
             [path, *args], input=stdin.encode(), env=dict(env), capture_output=True, timeout=30, check=False
         )
-        output = (done.stdout + done.stderr).decode(errors="replace")
-        # kadmin.local reports a failed command on stderr and still exits 0.
-        if done.returncode != 0 or any(w in output for w in ("add_principal: ", "ktadd: ", "while ")):
-            raise RuntimeError(f"{name} failed ({done.returncode}): {output.strip()}")
+        # kadmin.local echoes each command (with its -pw) to stdout: only stderr is worth showing.
+        errors = done.stderr.decode(errors="replace").strip()
+        # It also reports a failed command on stderr and still exits 0.
+        if done.returncode != 0 or any(w in errors for w in ("add_principal: ", "ktadd: ", "while ")):
+            raise RuntimeError(f"{name} failed ({done.returncode}): {errors}")
 
     def _run(self) -> None:
         path = program("krb5kdc")
