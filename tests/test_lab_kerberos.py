@@ -170,13 +170,17 @@ def client(endpoint: LabEndpoint, protocol: str = "kerberos", **options: object)
                          protocol=protocol, **options)  # type: ignore[arg-type]
 
 
+def kdc_processes() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if p.name() == "krb5kdc"]
+
+
 # ---- the realm ----------------------------------------------------------------------------------------------
 
 
 def test_kdc_starts_and_stops_leaving_nothing(tmp_path: Path) -> None:
     realm = kdc.Kdc([kdc.Account("erin", "Erin-Passw0rd!")])
     realm.start()
-    children = [p for p in psutil.Process().children() if p.name() == "krb5kdc"]
+    children = kdc_processes()
     directory, port = realm.directory, realm.port
     assert realm.running and len(children) == 1
     socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -193,10 +197,34 @@ def test_kdc_starts_and_stops_leaving_nothing(tmp_path: Path) -> None:
     realm.stop()  # twice is harmless
 
 
+def test_no_kdc_outlives_a_process_killed_outright(tmp_path: Path) -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import sys, time
+            from core.lab import kdc
+            realm = kdc.Kdc([kdc.Account("erin", "Erin-Passw0rd!")])
+            realm.start()
+            print(realm.port, realm.directory, flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert owner.stdout is not None
+    port, directory = owner.stdout.readline().split()
+    kdcs = [p for p in psutil.Process(owner.pid).children(recursive=True) if p.name() == "krb5kdc"]
+    assert len(kdcs) == 1
+    owner.kill()  # SIGKILL: no stop(), no atexit
+    owner.wait()
+    kdcs[0].wait(timeout=5)  # the KDC's holder saw its stdin close and ended it
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
+    shutil.rmtree(directory)  # a killed process cannot remove its temporary directory: that is left to us
+
+
 def test_a_lab_without_kerberos_scenarios_runs_no_kdc() -> None:
     assert not set(KERBEROS_SCENARIOS) & set(SCENARIOS)  # Lab() alone never needs a KDC
     with Lab(scenarios=["winrm-http"]) as plain:
-        assert not [p for p in psutil.Process().children() if p.name() == "krb5kdc"]
+        assert not kdc_processes()
         with pytest.raises(RuntimeError, match="no Kerberos"):
             plain.kerberos_environ  # noqa: B018
 

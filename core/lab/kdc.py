@@ -34,6 +34,7 @@ INSTALL = (
     "then pip install 'testconnection[kerberos]'"
 )
 START_TIMEOUT = 5.0
+_HOLDER = 'krb5kdc="$1"; shift; "$krb5kdc" "$@" & read -r _; kill $!; wait $!'
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ class Kdc:
     def stop(self) -> None:
         """End the KDC and delete the realm; safe to call twice."""
         if self._process is not None:
-            self._process.terminate()
+            assert self._process.stdin is not None
+            self._process.stdin.close()  # the holder ends the KDC and waits for it
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -292,20 +294,20 @@ class Kdc:
             assert library is not None
             env.update(LD_PRELOAD=library, FAKETIME=f"{self.clock_offset:+d}", FAKETIME_DONT_FAKE_MONOTONIC="1",
                        DONT_FAKE_MONOTONIC="1")
-        # -n: stay in the foreground, so this process owns it and stop() ends it.
+        # A shell holds the KDC (-n: in the foreground) and ends it once its stdin reaches end of file: when
+        # stop() closes our end, or when this process dies, however it dies. No KDC outlives its lab.
         self._process = subprocess.Popen(
-            [path, "-n", "-r", self.realm], env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ["/bin/sh", "-c", _HOLDER, "kdc-holder", path, "-n", "-r", self.realm], env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"krb5kdc exited ({self._process.returncode}); see {self.log_file}")
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                     return
             time.sleep(0.005)
-        raise RuntimeError(f"krb5kdc did not listen on 127.0.0.1:{self.port} within {START_TIMEOUT:.0f} s")
+        raise RuntimeError(f"krb5kdc did not listen on 127.0.0.1:{self.port} within {START_TIMEOUT:.0f} s: "
+                           f"{_tail(self.log_file)}")
 
 
 def free_port() -> int:
@@ -313,6 +315,14 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _tail(path: str, lines: int = 5) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return " / ".join(f.read().splitlines()[-lines:]) or "its log is empty"
+    except OSError:
+        return "it wrote no log"
 
 
 def _check_argument(what: str, value: str) -> None:
