@@ -291,9 +291,15 @@ def test_kerberos_over_https_is_bound_to_the_certificate(klab: Lab, binding: str
     assert context.complete
 
 
-def test_negotiate_to_an_ip_address_falls_back_to_ntlm(klab: Lab) -> None:
-    endpoint = klab.endpoint("negotiate-ntlm-ip")
-    assert endpoint.host == "127.0.0.1" and endpoint.username == "alice"
+@pytest.mark.parametrize(
+    "name",
+    [
+        "negotiate-ntlm-ip",  # no principal names an address
+        "kerberos-no-spn",  # no principal for HTTP/localhost:<port>: NTLM with the same UPN, as Windows falls back
+    ],
+)
+def test_negotiate_falls_back_to_ntlm_without_a_ticket_for_the_service(klab: Lab, name: str) -> None:
+    endpoint = klab.endpoint(name)
     context = client(endpoint, "negotiate")
     conn, _ = connect(endpoint, klab)
     with closing(conn):
