@@ -57,7 +57,8 @@ class Lab:
         kerberos: bool = False,
     ) -> None:
         """`kerberos` adds the Kerberos scenarios to the default set; naming one also starts the lab's KDCs."""
-        names = list(((*SCENARIOS, *KERBEROS_SCENARIOS) if kerberos else SCENARIOS) if scenarios is None else scenarios)
+        default = (*SCENARIOS, *KERBEROS_SCENARIOS) if kerberos else SCENARIOS
+        names = list(default if scenarios is None else scenarios)
         unknown = [n for n in names if n not in SCENARIO_TABLE]
         if unknown:
             raise ValueError(f"unknown lab scenarios: {', '.join(unknown)}")
