@@ -8,7 +8,7 @@ copy, or another realm's. pyspnego has no public way to hand its acceptor a cred
 keywords (pyspnego 0.12); tests/test_lab_kerberos.py fails if they stop working.
 
 A refused ticket is answered as Windows answers it: the 401 carries MIT's KRB-ERROR (inside a SPNEGO reject
-for Negotiate), from which a client learns why (KRB_AP_ERR_SKEW with the server's time, KRB_AP_ERR_MODIFIED …).
+for Negotiate), from which a client learns why (KRB_AP_ERR_SKEW with the server's time, KRB_AP_ERR_BADKEYVER …).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from spnego._gss import GSSAPIProxy
 from spnego._spnego import NegState, NegTokenInit, NegTokenResp, unpack_token
 from spnego.exceptions import SpnegoError
 
-SEALED_PROTOCOLS = ("application/HTTP-SPNEGO-session-encrypted", "application/HTTP-Kerberos-session-encrypted")
 _KERBEROS_OIDS = {GSSMech.kerberos.value, GSSMech._ms_kerberos.value, GSSMech._kerberos_draft.value}
 
 
