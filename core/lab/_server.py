@@ -15,13 +15,16 @@ import ssl
 import struct
 import threading
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.lab import _xml
 from core.lab._flavours import FLAVOURS
 from core.lab._http import HTTPAPI, Refuse, Request, RequestReader, Response, html_page
 from core.lab._scenarios import Scenario
 from core.lab._winrm import SOAP_TYPE, ConnState, WinRMListener
+
+if TYPE_CHECKING:
+    from core.lab._kerberos import KerberosService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,12 +48,18 @@ class Endpoint:
     """Serves one scenario's connections."""
 
     def __init__(
-        self, scenario: Scenario, users: Mapping[str, str], latency: float, tls: ssl.SSLContext | None
+        self,
+        scenario: Scenario,
+        users: Mapping[str, str],
+        latency: float,
+        tls: ssl.SSLContext | None,
+        kerberos: KerberosService | None = None,
     ) -> None:
         self.scenario = scenario
         self.latency = latency
         self.tls = tls
-        self.listener = WinRMListener(scenario, FLAVOURS[scenario.flavour], users, tls is not None)
+        flavour = FLAVOURS[scenario.flavour]
+        self.listener = WinRMListener(scenario, flavour, users, tls is not None, kerberos)
 
     # ---- connection level -------------------------------------------------------------------------------
 
