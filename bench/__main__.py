@@ -18,10 +18,11 @@ HISTORY = Path(__file__).resolve().parent / "HISTORY.md"
 
 
 def measures() -> list[tuple[str, Callable[[bool], list[Section]]]]:
-    from bench import cancel, gui, lists, overhead, throughput
+    from bench import cancel, gui, lists, overhead, servers, throughput
 
     return [
         ("overhead", overhead.run),
+        ("servers", lambda q: [servers.run(q)]),
         ("throughput", lambda q: [throughput.throughput(q)]),
         ("unreachable", lambda q: [throughput.unreachable(q)]),
         ("cancel", lambda q: [cancel.run(q)]),

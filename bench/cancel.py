@@ -127,7 +127,8 @@ def run(quick: bool) -> Section:
         section.rows.insert(0, ["dns", "-", "0", "-", "-", "-", "not measurable: loopback literals resolve at once"])
         section.goals.append(Goal("p99 < 100 ms in every stage", worst < 0.1, f"worst p99 {ms(worst)}"))
         opened = len(slow.shells("session-cmd"))
-        section.goals.append(Goal("no shell left open by a cancel", not left, f"{opened - len(left)} of {opened} deleted"))
+        deleted = f"{opened - len(left)} of {opened} deleted"
+        section.goals.append(Goal("no shell left open by a cancel", not left, deleted))
         section.notes.append(
             "Cancel is issued from the main thread once the progress callback reports the stage "
             f"running, plus {SETTLE * 1000:g} ms so the worker is inside its blocking call."

@@ -2,6 +2,8 @@
 
 `startup`: time from the parent's launch stamp to the main window's first paint, through `gui.app.main`.
 `batch URL N`: the main window runs N targets; a 5 ms QTimer records the event loop's gaps; RSS at the end.
+`watch URL N CYCLES`: the main window watches N targets (every 1 s) until each was tested CYCLES times; the
+same gaps are recorded.
 """
 
 from __future__ import annotations
@@ -41,30 +43,12 @@ def startup() -> dict[str, Any]:
 def batch(url: str, n: int) -> dict[str, Any]:
     import psutil
 
-    from core import AuthType, DestinationOptions
-    from gui.qt import QApplication, QEventLoop, QTimer
-    from gui.results_model import TestSpec
-    from gui.window import MainWindow
+    from gui.qt import QEventLoop, QTimer
 
-    app = QApplication.instance() or QApplication(["testconnection"])
-    window = MainWindow()
-    window.show()
-    app.processEvents()
+    app, window, specs = _window(url, n)
     rss_before = psutil.Process().memory_info().rss
-    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=10)
-    specs = [TestSpec(url, f"target-{i}", options, name=f"t{i}") for i in range(n)]
     gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    timer = _gap_timer(gaps)
     profiler: Any = None
     if os.environ.get("BENCH_GUI_PROFILE"):
         from pyinstrument import Profiler
@@ -119,11 +103,86 @@ def batch(url: str, n: int) -> dict[str, Any]:
     }
 
 
+def watch(url: str, n: int, cycles: int) -> dict[str, Any]:
+    from gui.qt import QEventLoop, QTimer
+
+    _, window, specs = _window(url, n)
+    keys = window.add_targets(specs)
+    rows = [window.model.row(k) for k in keys]
+    loop = QEventLoop()
+
+    def all_tested() -> None:
+        if all(r is not None and r.watch is not None and r.watch.passes + r.watch.failures >= cycles for r in rows):
+            loop.quit()
+
+    gaps: list[float] = []
+    timer = _gap_timer(gaps, all_tested)
+    QTimer.singleShot(300_000, loop.quit)
+    started = time.perf_counter()
+    window.watching.start(keys, 1)
+    loop.exec()
+    elapsed = time.perf_counter() - started
+    timer.stop()
+    tested = sum(r.watch.passes + r.watch.failures for r in rows if r is not None and r.watch is not None)
+    window.cancel_all()
+    window.close()
+    gaps.sort()
+    return {
+        "elapsed": elapsed,
+        "tested": tested,
+        "max_gap": gaps[-1] if gaps else None,
+        "p99_gap": gaps[int(len(gaps) * 0.99)] if gaps else None,
+        "over_50ms": sum(1 for g in gaps if g > 0.05),
+    }
+
+
+def _window(url: str, n: int) -> tuple[Any, Any, list[Any]]:
+    """The application, a shown main window settled as gui.app.main leaves it, and N specs for ``url``."""
+    from core import AuthType, DestinationOptions
+    from gui.app import settle
+    from gui.qt import QApplication
+    from gui.results_model import TestSpec
+    from gui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(["testconnection"])
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    settle()
+    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=10)
+    return app, window, [TestSpec(url, f"target-{i}", options, name=f"t{i}") for i in range(n)]
+
+
+def _gap_timer(gaps: list[float], each: Any = None) -> Any:
+    """A started 5 ms QTimer that appends to ``gaps`` the time since its previous tick: the event loop's stalls."""
+    from gui.qt import QTimer
+
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+        if each is not None:
+            each()
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    return timer
+
+
 def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if os.environ.get("BENCH_SWITCH_INTERVAL"):  # experiment: how much of a stall is waiting for the GIL
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
-    result = startup() if argv[0] == "startup" else batch(argv[1], int(argv[2]))
+    if argv[0] == "startup":
+        result = startup()
+    elif argv[0] == "watch":
+        result = watch(argv[1], int(argv[2]), int(argv[3]))
+    else:
+        result = batch(argv[1], int(argv[2]))
     print("BENCH-RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from bench.common import Goal, Section, main_thread_profile, median, ms
-from core.targetlist import Folder, Settings, Target, TargetList, list_to_json, load_list, save_list
+from core.listfile import list_to_json, load_list, save_list
+from core.targetlist import Folder, Settings, Target, TargetList
 
 
 def make_list(n: int, folders: int = 100) -> TargetList:

@@ -1,7 +1,7 @@
-"""``testconnection-cli check TARGET...``: the design.md command line. No Qt is imported here.
+"""``testconnection-cli check TARGET...``: the command line of docs/cli.md. No Qt is imported here.
 
-Exit codes: 0 every target passed, 1 any failed, 2 usage error, 130 interrupted. Passwords come only from an
-environment variable or standard input, never from the command line.
+Exit codes: 0 every target passed, 1 any failed, 2 usage error, 130 interrupted (how ``--watch`` ends).
+Passwords come only from an environment variable or standard input, never from the command line.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -20,7 +21,7 @@ from core import __version__
 from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
 from core.diagnosis import Diagnosis
 from core.mi import AuthType, DestinationOptions, UserCredentials
-from core.report import diagnosis_to_dict, verdict
+from core.report import diagnosis_to_dict
 from core.shell import ShellChoiceError, shell_target
 from core.target import TargetError, parse_target
 
@@ -80,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--targets-file", type=Path, help="a saved list (.json), a CSV with a host column, or text")
     check.add_argument("--json", action="store_true", help="one JSON object per target per line")
     check.add_argument("--output", type=Path, help="also write a report: .html, .csv or .json")
+    check.add_argument(
+        "--watch",
+        type=float,
+        metavar="SECONDS",
+        help="test the targets again every SECONDS until Ctrl+C (exit code 130), printing one JSON line per state "
+        "change: the --json object plus \"watch\": {state (up/down), previous, changed_at, previous_since, "
+        "previous_lasted_s, problem, passes, failures}; a target's first result is its first line",
+    )
     return parser
 
 
@@ -91,7 +100,15 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         jobs = _jobs(args, stdin or sys.stdin)
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
+    if args.watch is not None:
+        return _watch(jobs, args, out)
     return _run(jobs, args, out)
+
+
+def _report_suffixes() -> tuple[str, ...]:
+    from core.exports import REPORT_SUFFIXES
+
+    return REPORT_SUFFIXES
 
 
 def _password(args: argparse.Namespace, stdin: TextIO) -> str | None:
@@ -111,6 +128,10 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         raise UsageError(f"--concurrency: must be from 1 to 1024, not {args.concurrency}")
     if args.port is not None and not 1 <= args.port <= 65535:
         raise UsageError(f"--port: must be from 1 to 65535, not {args.port}")
+    if args.watch is not None and not 1 <= args.watch <= 86_400:
+        raise UsageError(f"--watch: must be from 1 to 86400 seconds, not {args.watch:g}")
+    if args.watch is not None and args.output is not None:
+        raise UsageError("--output: a watch never ends by itself; redirect its JSON lines to a file instead")
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file: cannot read {args.ca_file}")
     if args.shell is not None:
@@ -119,6 +140,8 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         except ShellChoiceError as exc:
             raise UsageError(f"--shell: {exc}") from None
     session = args.session or args.shell is not None
+    if args.output is not None and args.output.suffix.lower() not in _report_suffixes():
+        raise UsageError(f"--output: the file name must end in .html, .csv or .json, not {args.output.name!r}")
     auth = AuthType(args.auth) if args.auth else AuthType.NONE
     password = _password(args, stdin)
     needs_password = auth not in (AuthType.NONE, AuthType.KERBEROS, AuthType.CERTIFICATE)
@@ -158,7 +181,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
     from dataclasses import replace
 
     from core.importers import import_csv, import_text
-    from core.targetlist import ListFileError, Settings, TargetList, load_list
+    from core.listfile import ListFileError, load_list
+    from core.targetlist import Settings, TargetList
 
     path: Path = args.targets_file
     try:
@@ -258,27 +282,52 @@ def _wait_for_shell_cleanup() -> None:
         cleanup.wait(cleanup.CLEANUP_SECONDS + 1)
 
 
+def _watch(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
+    """Test every target again every ``--watch`` seconds; print a JSON line when a target's state changes."""
+    from core.watch import Watch
+
+    watch = Watch(args.watch)
+    printed = threading.Lock()
+
+    def on_update(index: int, diagnosis: Diagnosis, final: bool) -> None:
+        if not final:
+            return
+        with printed:
+            change = watch.observe(index, diagnosis)
+            if change is None:
+                return
+            watched = watch.targets[index]
+            line = diagnosis_to_dict(diagnosis) | {"watch": change.to_dict() | watched.counts()}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            out.flush()
+
+    batch: Batch | None = None
+    try:
+        while True:
+            started = time.monotonic()
+            batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
+            batch.start()
+            while not batch.wait(0.2):
+                pass
+            batch.close()
+            batch = None
+            time.sleep(max(0.0, args.watch - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        if batch is not None:
+            batch.cancel_all()
+            batch.wait(2.0)
+            batch.close()
+        _wait_for_shell_cleanup()
+        return EXIT_INTERRUPTED
+
+
 def _render(diagnosis: Diagnosis, as_json: bool) -> str:
+    result = diagnosis_to_dict(diagnosis)
     if as_json:
-        return json.dumps(diagnosis_to_dict(diagnosis), ensure_ascii=False) + "\n"
-    mark = "OK  " if diagnosis.ok else "FAIL"
-    line = f"{mark} {diagnosis.target:<28} {verdict(diagnosis)}  ({diagnosis.elapsed_ms:.0f} ms)"
-    lines = [line]
-    if diagnosis.identify is not None and diagnosis.ok:
-        lines.append(f"     {diagnosis.identify.product_vendor}; {diagnosis.identify.product_version}")
-    for note in diagnosis.notes:
-        lines.append(f"     note: {note}")
-    failure = diagnosis.failure
-    if failure is not None:
-        code = (
-            ""
-            if failure.windows_code is None
-            else f", Windows code {failure.windows_code} (0x{failure.windows_code:X})"
-        )
-        lines.append(f"     {failure.message}")
-        lines.append(f"     {failure.result.mi_name} ({int(failure.result)}), {failure.category.name}{code}")
-        lines.append(f"     try: {failure.hint}")
-    return "\n".join(lines) + "\n"
+        return json.dumps(result, ensure_ascii=False) + "\n"
+    from core.exports import text_block
+
+    return text_block(result)
 
 
 if __name__ == "__main__":

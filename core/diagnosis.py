@@ -113,6 +113,8 @@ class Diagnosis:
     running_stage: str | None = None  # set while the test is in flight
     untested: str = ""  # why authentication was not tested ("no credentials"): a neutral result, not a failure
     requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
+    auth: str = ""  # the scheme tested with (an AuthType value)
+    user: str = ""  # the user name it was tested as (never a password), "" for none or the current identity
 
     @property
     def ok(self) -> bool:

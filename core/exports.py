@@ -1,8 +1,8 @@
-"""Results a helpdesk can hand on: JSON lines (as the CLI prints), CSV for spreadsheets, a printable HTML report.
+"""Every rendering of results a helpdesk hands on: the CLI's text, Copy for ticket, JSON lines, CSV, printable HTML.
 
-The input is a sequence of result dicts in the CLI ``--json`` schema (design.md), optionally with
-``started_at`` (ISO 8601) and ``notes`` (a list of strings). Missing keys are shown as blanks, not errors, so
-a partial result (e.g. from a cancelled run) can still be reported.
+The input is always the result dict of the CLI's ``--json`` schema (docs/cli.md, built by
+``core.report.diagnosis_to_dict``), so every format says the same thing in the same words. Missing keys are shown as
+blanks, not errors, so a partial or older result (a cancelled run, the history file) can still be reported.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ STATUS_TEXT = {
     "cancelled": "■ cancelled",
 }
 CSV_COLUMNS = (
-    "target", "endpoint", "verdict", "result", "failed_stage", *STAGES, "product_vendor", "product_version",
-    "windows_code", "wsman_fault_code", "message", "hint", "notes", "started_at", "elapsed_ms",
+    "target", "endpoint", "verdict", "problem", "result", "failed_stage", *STAGES, "product_vendor",
+    "product_version", "kind", "windows_code", "wsman_fault_code", "message", "hint", "fix", "check", "notes",
+    "started_at", "elapsed_ms",
 )  # fmt: skip
 # Cells starting with these are formulas to a spreadsheet (CSV injection); tab and CR too, per OWASP.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,14 +61,31 @@ def is_cancelled(result: Result) -> bool:
 
 
 def short_verdict(result: Result) -> str:
-    """``core.report.verdict`` without the failed stage's detail: report headings and the CSV's verdict column
-    stay short and groupable, and the detail has a column / table row of its own."""
+    """Short and groupable ("OK", "Failed at auth", "Cancelled"): report headings and the CSV's verdict column.
+    The result's own ``outcome`` where it has one (``core.report.outcome``); worked out for older results."""
+    if result.get("outcome"):
+        return str(result["outcome"])
     if result.get("ok"):
         return "OK"
     if is_cancelled(result):
         return "Cancelled"
     stage = result.get("failed_stage")
     return f"Failed at {stage}" if stage else "Invalid input"
+
+
+def problem_text(result: Result) -> str:
+    """The reason in plain words (``core.report.problem``); the short verdict for results older than it."""
+    return _text(result.get("problem")) or short_verdict(result)
+
+
+def fixes(result: Result) -> list[tuple[str, str, str]]:
+    """(where it runs, command, purpose) of each fix, in the catalogue's order."""
+    error = result.get("error") or {}
+    return [(_WHERE.get(str(f.get("where")), _text(f.get("where"))), _text(f.get("command")), _text(f.get("purpose")))
+            for f in error.get("fix") or () if f.get("command")]
+
+
+_WHERE = {"target": "on the target", "client": "on this PC", "domain": "in the domain"}
 
 
 def windows_code_text(code: Any) -> str:
@@ -109,14 +127,18 @@ def results_to_csv(results: Iterable[Result]) -> str:
             "target": _text(r.get("target")),
             "endpoint": _text(r.get("endpoint")),
             "verdict": short_verdict(r),
+            "problem": problem_text(r),
             "result": _text(r.get("result")),
             "failed_stage": _text(r.get("failed_stage")),
             "product_vendor": _text(identify.get("product_vendor")),
             "product_version": _text(identify.get("product_version")),
+            "kind": _text(error.get("kind")),
             "windows_code": windows_code_text(error.get("windows_code")),
             "wsman_fault_code": _text(error.get("wsman_fault_code")),
             "message": _text(error.get("message")),
             "hint": _text(error.get("hint")),
+            "fix": " ; ".join(f"{command} ({where})" for where, command, _ in fixes(r)),
+            "check": _text(r.get("check")),
             "notes": "; ".join(str(n) for n in r.get("notes") or ()),
             "started_at": _text(r.get("started_at")),
             "elapsed_ms": _text(r.get("elapsed_ms")),
@@ -126,6 +148,77 @@ def results_to_csv(results: Iterable[Result]) -> str:
             row[name] = "" if stage is None else f"{stage.get('status', '')} {_ms(stage.get('elapsed_ms'))}".strip()
         writer.writerow([spreadsheet_safe(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()
+
+
+# --- text: the CLI and Copy for ticket ----------------------------------------------------------------------
+
+
+def text_block(result: Result) -> str:
+    """What the CLI prints for one target: a line with the result, then what answered or what went wrong."""
+    mark = "OK  " if result.get("ok") else "FAIL"
+    elapsed = _number(result.get("elapsed_ms"))
+    lines = [f"{mark} {_text(result.get('target')):<28} {problem_text(result)}  ({elapsed} ms)"]
+    identify = result.get("identify")
+    if identify and result.get("ok"):
+        lines.append(f"     {_text(identify.get('product_vendor'))}; {_text(identify.get('product_version'))}")
+    lines += [f"     note: {note}" for note in result.get("notes") or ()]
+    error = result.get("error")
+    if error:
+        code = error.get("windows_code")
+        code_text = f", Windows code {windows_code_text(code)}" if code is not None else ""
+        lines.append(f"     {_text(error.get('message'))}")
+        lines.append(f"     {_text(result.get('result'))} ({_text(result.get('result_code'))}), "
+                     f"{_text(error.get('category'))}{code_text}")
+        lines.append(f"     try: {_text(error.get('hint'))}")
+        lines += [f"     fix ({where}): {command}" for where, command, _ in fixes(result)]
+    return "\n".join(lines) + "\n"
+
+
+def ticket_text(result: Result) -> str:
+    """A plain-text summary to paste into a ticket: target, time, stages, result, versions, error, hint, fixes."""
+    lines = [
+        f"TestConnection result for {_text(result.get('target'))}",
+        f"Endpoint: {_text(result.get('endpoint')) or '-'}",
+        f"Tested:   {_text(result.get('started_at')) or '-'}",
+        f"Result:   {problem_text(result)} ({short_verdict(result)})",
+        "",
+        "Stages:",
+    ]
+    stages = result.get("stages") or ()
+    width = max((len(_text(stage.get("name"))) for stage in stages), default=0)
+    for stage in stages:
+        timing = _ms(stage.get("elapsed_ms")) if stage.get("status") in ("ok", "failed") else ""
+        lines.append(f"  {_text(stage.get('name')):<{width}} {_text(stage.get('status')):<9} {timing:>10}  "
+                     f"{_text(stage.get('detail'))}".rstrip())
+    identify = result.get("identify")
+    if identify:
+        lines += ["", "Answered:", f"  Vendor:   {_text(identify.get('product_vendor'))}",
+                  f"  Version:  {_text(identify.get('product_version'))}",
+                  f"  Protocol: {_text(identify.get('protocol_version'))}"]
+        if identify.get("security_profiles"):
+            lines.append(f"  Profiles: {', '.join(identify['security_profiles'])}")
+    if result.get("notes"):
+        lines += ["", "Notes:", *(f"  {note}" for note in result["notes"])]
+    error = result.get("error")
+    if error:
+        lines += ["", "Error:", f"  {_text(error.get('message'))}",
+                  f"  MI result: {_text(result.get('result'))} ({_text(result.get('result_code'))})",
+                  f"  Category:  {_text(error.get('category'))} ({_text(error.get('category_code'))})"]
+        if error.get("windows_code") is not None:
+            lines.append(f"  Windows code: {windows_code_text(error['windows_code'])}")
+        if error.get("wsman_fault_code") is not None:
+            lines.append(f"  WSMan fault code: {error['wsman_fault_code']}")
+        lines += ["", f"What to try: {_text(error.get('hint'))}"]
+        commands = fixes(result)
+        if commands:
+            lines += ["", "Fixes and checks:", *(f"  {where}: {command}" for where, command, _ in commands)]
+    if result.get("check"):
+        lines += ["", f"The same check from a Windows PC: {result['check']}"]
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: Any) -> str:
+    return f"{value:.0f}" if isinstance(value, int | float) and not isinstance(value, bool) else "?"
 
 
 # --- HTML ------------------------------------------------------------------------------------------------------
@@ -142,6 +235,8 @@ dt { font-weight: 600; } dd { margin: 0; }
 .ok { color: #0a6b1f; } .failed { color: #a4161a; } .cancelled, .skipped, .not_run { color: #555; }
 section.target { border-top: 2px solid #ccc; }
 .hint { background: #fff8d6; border-left: 4px solid #c9a400; padding: .4em .8em; }
+.problem { font-weight: 600; } .where { color: #555; font-size: 90%; }
+code { font: 9.5pt Consolas, "DejaVu Sans Mono", monospace; background: #f4f4f4; padding: 0 .2em; }
 @media print {
   body { margin: 0; font-size: 9.5pt; }
   section.target { break-inside: avoid; page-break-inside: avoid; }
@@ -185,6 +280,7 @@ def _section(r: Result) -> str:
     parts = [
         f'<section class="target"><h2><span class="{state}">{_e(symbol)} {_e(short_verdict(r))}</span>: '
         f"{_e(r.get('target'))}</h2>",
+        f'<p class="problem">{_e(problem_text(r))}</p>',
         _dl([("Endpoint", r.get("endpoint")), ("Started", r.get("started_at")),
              ("Total time", _ms(r.get("elapsed_ms")))]),
     ]  # fmt: skip
@@ -221,6 +317,15 @@ def _section(r: Result) -> str:
         ]))  # fmt: skip
         if error.get("hint"):
             parts.append(f'<p class="hint"><strong>What to do:</strong> {_e(error.get("hint"))}</p>')
+        commands = "".join(
+            f"<li><code>{_e(command)}</code> <span class='where'>{_e(where)}</span>"
+            + (f" — {_e(purpose)}" if purpose else "") + "</li>"
+            for where, command, purpose in fixes(r)
+        )
+        if commands:
+            parts.append(f"<h3>Fixes and checks</h3><ul class='fixes'>{commands}</ul>")
+    if r.get("check"):
+        parts.append(f"<p>The same check from a Windows PC: <code>{_e(r.get('check'))}</code></p>")
     notes = r.get("notes") or ()
     if notes:
         parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
@@ -244,6 +349,9 @@ def results_to_html(
         f'<h1>{_e(title)}</h1>\n<p class="meta">Generated {_e(when)} by TestConnection</p>\n'
         f"{_summary(items)}\n{sections}\n</body></html>\n"
     )
+
+
+REPORT_SUFFIXES = (".html", ".htm", ".csv", ".json", ".jsonl")
 
 
 def write_report(results: Iterable[Result], path: Path) -> None:

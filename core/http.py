@@ -12,22 +12,18 @@ by a cancel; answers are capped at ``MAX_RESPONSE_BYTES``. Like a well-kept clie
 
 from __future__ import annotations
 
-import errno
-import select
 import socket
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import h11
 
-from core.errors import Problem, Timeout
-from core.wire import MAX_RESPONSE_BYTES, Channel, StopReason
+from core.errors import Problem
+from core.wire import MAX_RESPONSE_BYTES, Channel, Closed, StopReason, receive, send_all, still_open
 
 USER_AGENT = "TestConnection/0.1"
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
-_CLOSED_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ENOTCONN}
 
 
 @dataclass(frozen=True)
@@ -110,7 +106,7 @@ class HttpClient:
 
     def _take(self) -> _Connection:
         connection, self._idle = self._idle, None
-        if connection is not None and connection.reused and not _still_open(connection.sock):
+        if connection is not None and connection.reused and not still_open(connection.sock):
             self._drop(connection)
             connection = None
         return connection if connection is not None else _Connection(self.channel.open())
@@ -153,17 +149,12 @@ class HttpClient:
         return max(remaining, 0.001)
 
     def _send(self, sock: socket.socket, data: bytes) -> None:
-        sock.settimeout(self._timeout())
         try:
-            sock.sendall(data)
-        except TimeoutError:
-            raise Timeout() from None
-        except OSError as exc:
-            if exc.errno in _CLOSED_ERRNOS or isinstance(exc, ssl.SSLEOFError):
-                # What closed it may still be waiting to be read: a TLS 1.3 server's "certificate required" alert.
-                self._recv(sock)
-                raise _NoAnswer() from None
-            raise
+            send_all(sock, data, self._timeout())
+        except Closed:
+            # What closed it may still be waiting to be read: a TLS 1.3 server's "certificate required" alert.
+            receive(sock, self._timeout())
+            raise _NoAnswer() from None
 
     def _receive(self, connection: _Connection) -> Reply:
         protocol, sock = connection.protocol, connection.sock
@@ -177,7 +168,7 @@ class HttpClient:
             except h11.RemoteProtocolError as exc:
                 raise self._broken(exc, received, start) from None
             if event is h11.NEED_DATA:
-                chunk = self._recv(sock)
+                chunk = receive(sock, self._timeout())
                 if not chunk and not received:
                     raise _NoAnswer()
                 received += len(chunk)
@@ -206,25 +197,6 @@ class HttpClient:
             body=bytes(body),
         )
 
-    def _recv(self, sock: socket.socket) -> bytes:
-        sock.settimeout(self._timeout())
-        try:
-            return sock.recv(65536)
-        except TimeoutError:
-            raise Timeout() from None
-        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
-            return b""
-        except ssl.SSLError as exc:
-            if exc.reason == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
-                # TLS 1.3 sends this alert after a handshake that looked fine, at the first read: the TLS layer
-                # failed, whatever stage noticed it.
-                raise Problem("tls.client_certificate", stage="tls", reason=exc.reason) from None
-            raise Problem("tls.failed", reason=exc.reason or str(exc)) from None
-        except OSError as exc:
-            if exc.errno in _CLOSED_ERRNOS:
-                return b""
-            raise
-
     def _broken(self, exc: h11.RemoteProtocolError, received: int, start: bytes) -> Problem:
         if received == 0:
             return Problem("http.closed")
@@ -243,17 +215,6 @@ def _may_be_http(start: bytes) -> bool:
 
 def _not_http(start: bytes) -> Problem:
     return Problem("http.not_http", banner=start.split(b"\n", 1)[0].decode("latin-1", "replace").strip()[:60])
-
-
-def _still_open(sock: socket.socket) -> bool:
-    """An idle connection must have nothing to read: readable means closed, or a server talking out of turn."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return False
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
 
 
 __all__ = ["SOAP_CONTENT_TYPE", "USER_AGENT", "HttpClient", "Reply"]

@@ -1,6 +1,6 @@
 """Application → Session → Operation, with the semantics of ``MI_Session_TestConnection``.
 
-Rules kept here (protocol.md §1):
+Rules kept here (docs/protocol.md §1, docs/api.md):
 - exactly one final result (``more_results=False``) per operation, and nothing after it;
 - with an ``instance_result`` callback the operation is asynchronous (callbacks come from a worker thread);
   without one the caller pulls the result with :meth:`Operation.get_instance`, which runs the test on the
@@ -246,6 +246,8 @@ class Operation:
                 return
             # Read where the probe is *before* waking it: once its socket is shut down it records its own failure.
             snapshot = probe.diagnosis(None)
+            # Timed now: once its sockets are shut, the probe may record its own end and restart the stage clock.
+            elapsed = round((time.perf_counter() - probe.stage_started) * 1000, 1)
             stage = snapshot.running_stage
             if stage is None and any(s.status is StageStatus.FAILED for s in snapshot.stages):
                 return  # the probe reached its own verdict and is delivering it now
@@ -259,7 +261,6 @@ class Operation:
             else:
                 failure = failures.cancelled(stage)
                 status = StageStatus.CANCELLED
-            elapsed = round((time.perf_counter() - probe.stage_started) * 1000, 1)
             report = StageReport(stage, status, elapsed, failure.detail)
             self._finish(
                 replace(

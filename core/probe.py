@@ -161,6 +161,8 @@ class Probe:
             running_stage=self.running,
             untested=self.untested,
             requires_authentication=self.requires_authentication,
+            auth=self.scheme.auth.value,
+            user=self.scheme.user_label(self.options),
         )
 
     def _run_stage(self, stage: Stage) -> Failure | None:

@@ -1,30 +1,72 @@
-"""A diagnosis in the shapes people hand on: the CLI's JSON object, and the plain text for a ticket.
+"""A diagnosis in words and in the JSON contract: the one place a result is put into what people and scripts read.
 
-``diagnosis_to_dict`` is the one place the JSON contract of design.md is produced; exports and the GUI use it too.
-No password can appear here: a diagnosis never holds one.
+``diagnosis_to_dict`` builds the object of docs/cli.md; every rendering (the CLI's text and ``--json``, Copy for
+ticket, the HTML, CSV and JSON reports in ``core.exports``, the window's export) starts from it. ``problem`` is the
+reason in a few plain words, as the window's table and the reports lead with it. No password can appear here: a
+diagnosis never holds one.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
-from core.diagnosis import Diagnosis, StageStatus
+from core.diagnosis import Diagnosis
+from core.failures import scheme_names
 from core.mi import MIErrorCategory
+from core.products import product_name
+from core.target import parse_target
 
 
-def verdict(diagnosis: Diagnosis) -> str:
-    """The result in plain words, as the window and the reports show it."""
+def problem(diagnosis: Diagnosis) -> str:
+    """"Wrong user name or password", "Port 5985 closed — WinRM not listening", "OK — Windows Server 2022
+    (10.0.20348)": the failure kind's own words, or what answered. The table, its sorting and the status bar's
+    failure counts all go through this one function."""
     if diagnosis.running_stage is not None:
         return f"Testing ({diagnosis.running_stage})…"
     failure = diagnosis.failure
+    if failure is not None:
+        return failure.problem or failure.category.name.lower()
+    if diagnosis.requires_authentication and diagnosis.identify is None:
+        offered = ", ".join(scheme_names(diagnosis.offered_schemes))
+        return "Listening — needs authentication" + (f" ({offered})" if offered else "")
+    text = "OK"
+    if diagnosis.identify is not None:
+        text += " — " + product_name(diagnosis.identify.product_vendor, diagnosis.identify.product_version)
+    if diagnosis.untested:
+        text += f"; authentication not tested — {diagnosis.untested}"
+    return text
+
+
+def outcome(diagnosis: Diagnosis) -> str:
+    """Short and groupable: "OK", "Not fully tested", "Failed at auth", "Cancelled", "Invalid input"."""
+    failure = diagnosis.failure
+    if diagnosis.running_stage is not None:
+        return "Testing"
     if failure is None:
-        return "OK"
+        return "Not fully tested" if diagnosis.untested else "OK"
     if failure.category is MIErrorCategory.OPERATION_STOPPED:
         return "Cancelled"
-    if failure.stage is None:
-        return "Invalid input"
-    return f"Failed at {failure.stage}: {failure.detail or failure.category.name.lower()}"
+    return f"Failed at {failure.stage}" if failure.stage else "Invalid input"
+
+
+def test_wsman(diagnosis: Diagnosis) -> str:
+    """The same check from a Windows PC, so the helpdesk and the admin can compare: ``Test-WSMan srv01 -Port 5986
+    -UseSSL -Authentication Negotiate -Credential CORP\\alice``; "" where the target could not be parsed."""
+    from core.schemes import scheme
+
+    try:
+        endpoint = parse_target(diagnosis.endpoint)
+        name = scheme(diagnosis.auth or "none").test_wsman
+    except ValueError:
+        return ""
+    parts = ["Test-WSMan", endpoint.host, "-Port", str(endpoint.port)]
+    if endpoint.transport == "https":
+        parts.append("-UseSSL")
+    if name:
+        parts += ["-Authentication", name]
+        if diagnosis.user:
+            parts += ["-Credential", diagnosis.user]
+    return " ".join(parts)
 
 
 def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -34,9 +76,12 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "target": diagnosis.target,
         "endpoint": diagnosis.endpoint,
         "ok": diagnosis.ok,
+        "outcome": outcome(diagnosis),
+        "problem": problem(diagnosis),
         "result": diagnosis.result.mi_name,
         "result_code": int(diagnosis.result),
         "failed_stage": diagnosis.failed_stage,
+        "auth": diagnosis.auth or None,
         "stages": [
             {"name": s.name, "status": s.status.value, "elapsed_ms": s.elapsed_ms, "detail": s.detail}
             for s in diagnosis.stages
@@ -52,58 +97,33 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "error": None
         if failure is None
         else {
+            "kind": failure.kind,
+            "problem": failure.problem,
             "message": failure.message,
+            "result": failure.result.mi_name,
             "category": failure.category.name,
+            "category_code": int(failure.category),
             "windows_code": failure.windows_code,
             "wsman_fault_code": failure.wsman_fault_code,
             "hint": failure.hint,
+            "fix": [{"where": f.where.name.lower(), "command": f.command, "purpose": f.purpose} for f in failure.fixes],
         },
+        "check": test_wsman(diagnosis) or None,
+        "untested": diagnosis.untested or None,
+        "requires_authentication": diagnosis.requires_authentication,
+        "offered_schemes": list(diagnosis.offered_schemes),
         "elapsed_ms": diagnosis.elapsed_ms,
         "started_at": _iso(diagnosis.started_at),
         "notes": list(diagnosis.notes),
     }
 
 
-def ticket_text(diagnosis: Diagnosis) -> str:
-    """A plain-text summary to paste into a ticket: target, time, stages, verdict, versions, error, hint."""
-    lines = [
-        f"TestConnection result for {diagnosis.target}",
-        f"Endpoint: {diagnosis.endpoint or '-'}",
-        f"Tested:   {_iso(diagnosis.started_at) or '-'}",
-        f"Verdict:  {verdict(diagnosis)}",
-        "",
-        "Stages:",
-    ]
-    width = max((len(stage.name) for stage in diagnosis.stages), default=0)
-    for stage in diagnosis.stages:
-        timing = f"{stage.elapsed_ms:.1f} ms" if stage.status in (StageStatus.OK, StageStatus.FAILED) else ""
-        lines.append(f"  {stage.name:<{width}} {stage.status.value:<9} {timing:>10}  {stage.detail}".rstrip())
-    if diagnosis.identify is not None:
-        ident = diagnosis.identify
-        lines += ["", "Answered:", f"  Vendor:   {ident.product_vendor}", f"  Version:  {ident.product_version}"]
-        lines.append(f"  Protocol: {ident.protocol_version}")
-        if ident.security_profiles:
-            lines.append(f"  Profiles: {', '.join(ident.security_profiles)}")
-    if diagnosis.notes:
-        lines += ["", "Notes:", *(f"  {note}" for note in diagnosis.notes)]
-    failure = diagnosis.failure
-    if failure is not None:
-        lines += [
-            "",
-            "Error:",
-            f"  {failure.message}",
-            f"  MI result: {failure.result.mi_name} ({int(failure.result)})",
-        ]
-        lines.append(f"  Category:  {failure.category.name} ({int(failure.category)})")
-        if failure.windows_code is not None:
-            lines.append(f"  Windows code: {failure.windows_code} (0x{failure.windows_code:08X})")
-        if failure.wsman_fault_code is not None:
-            lines.append(f"  WSMan fault code: {failure.wsman_fault_code}")
-        lines += ["", f"What to try: {failure.hint}"]
-    return "\n".join(lines) + "\n"
-
-
 def _iso(timestamp: float) -> str | None:
     if not timestamp:
         return None
-    return _dt.datetime.fromtimestamp(timestamp, tz=_dt.UTC).isoformat(timespec="seconds")
+    import datetime  # here: only a finished test needs it, and the CLI's start is worth the few hundred µs
+
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC).isoformat(timespec="seconds")
+
+
+__all__ = ["diagnosis_to_dict", "outcome", "problem", "test_wsman"]

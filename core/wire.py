@@ -17,14 +17,17 @@ import errno
 import heapq
 import itertools
 import socket
-import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import Problem, Timeout
+
+if TYPE_CHECKING:
+    import ssl  # imported when a test first uses TLS: an HTTP-only run never pays for it
 
 MAX_RESPONSE_BYTES = 1024 * 1024  # an IdentifyResponse is a few KiB, encrypted or not
 
@@ -221,6 +224,8 @@ class TlsSettings:
     client_cert: tuple[str, str] | None = None  # (cert PEM, key PEM) for certificate authentication
 
     def context(self) -> ssl.SSLContext:
+        import ssl
+
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # like Windows' own client: nothing older by default
         if self.ca_check:
@@ -250,6 +255,8 @@ def start_tls(
     tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
     interrupter.register(tls)
     tls.settimeout(max(deadline.remaining(), 0.001))
+    import ssl
+
     try:
         tls.do_handshake()
         if not settings.ca_check and settings.cn_check:
@@ -257,15 +264,15 @@ def start_tls(
             check_certificate_name(tls.getpeercert(binary_form=True), host)
     except TimeoutError:
         raise Timeout() from None
-    except ssl.SSLError as exc:  # CertificateNameError included
+    except (ssl.SSLError, CertificateNameError) as exc:
         raise tls_problem(exc) from None
     except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
         raise Problem("tls.closed") from None
     return tls
 
 
-class CertificateNameError(ssl.SSLError):
-    pass
+class CertificateNameError(Exception):
+    """The certificate does not name the host (found by us where OpenSSL was told not to check)."""
 
 
 def check_certificate_name(der: bytes | None, host: str) -> None:
@@ -316,10 +323,14 @@ _OLD_TLS_REASONS = {
 }
 
 
-def tls_problem(exc: ssl.SSLError) -> Problem:
+def tls_problem(exc: ssl.SSLError | CertificateNameError) -> Problem:
     """What a failed handshake means, by OpenSSL's verify code and reason (never by message text)."""
+    import ssl
+
+    if isinstance(exc, CertificateNameError):
+        return Problem("tls.wrong_name", reason=str(exc))
     reason = str(getattr(exc, "verify_message", None) or exc.reason or exc)
-    if isinstance(exc, CertificateNameError) or (
+    if (
         isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_code in _VERIFY_HOSTNAME
     ):
         return Problem("tls.wrong_name", reason=reason)
@@ -334,6 +345,70 @@ def tls_problem(exc: ssl.SSLError) -> Problem:
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError) or exc.reason == "UNEXPECTED_EOF_WHILE_READING":
         return Problem("tls.closed")
     return Problem("tls.failed", reason=reason)
+
+
+# --- reading and writing --------------------------------------------------------------------------------------
+
+_CLOSED_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, errno.ENOTCONN}
+
+
+class Closed(Exception):
+    """The peer closed or reset the connection before a write went through."""
+
+
+def send_all(sock: socket.socket, data: bytes, timeout: float) -> None:
+    """Write ``data``; :class:`Closed` when the peer has closed or reset the connection."""
+    sock.settimeout(timeout)
+    try:
+        sock.sendall(data)
+    except TimeoutError:
+        raise Timeout() from None
+    except OSError as exc:
+        if exc.errno in _CLOSED_ERRNOS or _is_tls_eof(exc):
+            raise Closed() from None
+        raise _tls_read_problem(exc) from None
+
+
+def receive(sock: socket.socket, timeout: float) -> bytes:
+    """The next bytes from ``sock``; ``b""`` when the peer closed or reset the connection."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(65536)
+    except TimeoutError:
+        raise Timeout() from None
+    except OSError as exc:
+        if exc.errno in _CLOSED_ERRNOS or _is_tls_eof(exc):
+            return b""
+        raise _tls_read_problem(exc) from None
+
+
+def _is_tls_eof(exc: OSError) -> bool:
+    ssl = sys.modules.get("ssl")  # not imported: no TLS connection exists, so no TLS error either
+    return ssl is not None and isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError)
+
+
+def _tls_read_problem(exc: OSError) -> Exception:
+    ssl = sys.modules.get("ssl")
+    if ssl is None or not isinstance(exc, ssl.SSLError):
+        return exc
+    if exc.reason == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
+        # TLS 1.3 sends this alert after a handshake that looked fine, at the first read: the TLS layer failed,
+        # whatever stage noticed it.
+        return Problem("tls.client_certificate", stage="tls", reason=exc.reason)
+    return Problem("tls.failed", reason=exc.reason or str(exc))
+
+
+def still_open(sock: socket.socket) -> bool:
+    """An idle connection must have nothing to read: readable means closed, or a server talking out of turn."""
+    import select
+
+    if getattr(sock, "pending", lambda: 0)():  # TLS bytes already decrypted and waiting
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 # --- the connections of one test ----------------------------------------------------------------------------

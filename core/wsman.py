@@ -1,7 +1,7 @@
 """WS-Management messages: the Identify request, and safe parsing of IdentifyResponse and SOAP faults.
 
 Parsing goes by namespace *and* local name, never by prefix: Windows, OMI and openwsman each use their own
-prefixes and OMI even puts IdentifyResponse in the SOAP namespace (protocol.md §2). Documents with a DTD are
+prefixes and OMI even puts IdentifyResponse in the SOAP namespace (docs/protocol.md §5). Documents with a DTD are
 refused outright — no WS-Management answer carries one, and refusing them removes entity expansion attacks.
 """
 

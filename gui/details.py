@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from html import escape
 
 from core import Diagnosis, StageStatus
+from core.exports import ticket_text
 from core.history import History, HistoryEntry, format_ago
-from core.report import ticket_text, verdict
+from core.report import diagnosis_to_dict, problem
+from gui.colours import STAGE_SYMBOLS, state_colour
 from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
-from gui.results_model import STAGE_SYMBOLS, STATE_COLOURS, Row, State, format_ms
+from gui.rows import Row, State, format_ms
 
 _HINT_STYLE = "background:#e3f2fd; color:#0d2b4e; border:1px solid #64b5f6; padding:4px;"
 _NOTE_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"
@@ -37,7 +39,7 @@ def details_html(row: Row, history: History | None = None) -> str:
     """The pane's content as HTML (a function, so tests and screenshots can read it without a window)."""
     spec, d = row.spec, row.diagnosis
     state = row.state
-    colour = STATE_COLOURS.get(state)
+    colour = state_colour(state)
     style = f' style="color:{colour.name()}"' if colour is not None else ""
     title = escape(spec.name or spec.label)
     parts = [f"<h3>{title}</h3>"]
@@ -49,10 +51,12 @@ def details_html(row: Row, history: History | None = None) -> str:
     if before is not None:
         parts.append(f"<br><b>Previously:</b> {escape(before)}")
     parts.append("</p>")
+    if row.watch is not None:
+        parts.append(_watch_log(row))
     if d is None:
         parts.append(f"<p>{escape(state.value)}.</p>")
         return "".join(parts)
-    parts.append(f"<p><b>Verdict:</b> <b{style}>{_state_symbol(state)} {escape(verdict(d))}</b></p>")
+    parts.append(f"<p><b>Result:</b> <b{style}>{_state_symbol(state)} {escape(problem(d))}</b></p>")
     for note in d.notes:
         # Notes weaken a result ("certificate not verified"): shown where nobody can miss them.
         parts.append(f'<p style="{_NOTE_STYLE}"><b>⚠ {escape(note)}</b></p>')
@@ -84,6 +88,15 @@ def details_html(row: Row, history: History | None = None) -> str:
     if d.offered_schemes:
         parts.append(f"<p><b>Offered authentication:</b> {escape(', '.join(d.offered_schemes))}</p>")
     return "".join(parts)
+
+
+def _watch_log(row: Row) -> str:
+    """The watch's state and its changes, newest first: "down 14:02:11 — up 14:06:40, 4 min 29 s"."""
+    watch = row.watch
+    assert watch is not None
+    changes = "".join(f"<li>{escape(change.describe())} — {escape(change.problem)}</li>"
+                      for change in reversed(watch.changes))
+    return f"<h4>Watch</h4><p>{escape(watch.summary())}</p>" + (f"<ul>{changes}</ul>" if changes else "")
 
 
 def _state_symbol(state: State) -> str:
@@ -159,5 +172,5 @@ class DetailsPane(QWidget):
     def copy_for_ticket(self) -> None:
         if self._row is None or self._row.diagnosis is None:
             return
-        QGuiApplication.clipboard().setText(ticket_text(self._row.diagnosis))
+        QGuiApplication.clipboard().setText(ticket_text(diagnosis_to_dict(self._row.diagnosis)))
         self.copied.setText("Copied.")

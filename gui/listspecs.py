@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core import AuthType, TargetError, UserCredentials
 from core.credentials import CredentialError, StoredCredential
 from core.targetlist import ResolvedTarget
-from gui.results_model import TestSpec
+from gui.rows import TestSpec
 from gui.settings import Preferences
 from gui.targetbar import FIELD_NAMES
 

@@ -6,9 +6,13 @@ is shown as typed, never rendered.
 
 from __future__ import annotations
 
+import html
+
 from gui.qt import QLabel, Qt, QWidget
 
-ERROR_STYLE = "color: #c62828; font-weight: bold;"
+# Each sets its text and its background colour, so it reads the same in a light and a dark window.
+ERROR_STYLE = "background:#fdecea; color:#8e0000; border:1px solid #f1aeb5; padding:3px; font-weight:bold;"
+PROBLEM_STYLE = "background:#fdecea; color:#8e0000; border:1px solid #f1aeb5; padding:3px;"
 BANNER_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:5px;"
 
 
@@ -21,3 +25,11 @@ def message_label(parent: QWidget, accessible_name: str, style: str = ERROR_STYL
     label.setWordWrap(True)
     label.setVisible(bool(text))
     return label
+
+
+def plain_tooltip(text: str | None) -> str | None:
+    """A tooltip shown exactly as written. Qt renders a tooltip that looks like HTML as HTML, and these texts quote
+    what servers answered and what lists hold: escaped inside a paragraph that keeps the line breaks."""
+    if not text:
+        return None
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"

@@ -1,30 +1,41 @@
 """The results table: one row per target, one cell per stage, updated live. Testable without a window.
 
 Rows are identified by a ``key`` that never changes while the row exists (sorting and filtering happen in the
-proxy), and every run of a row gets a new ``run_id`` so that a late update from an earlier, cancelled run can
-never overwrite the current one.
+proxy, gui/results_filter.py), and every run of a row gets a new ``run_id`` so that a late update from an earlier,
+cancelled run can never overwrite the current one.
 """
 
 from __future__ import annotations
 
-import enum
-import html
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
-from core import STAGE_NAMES, DestinationOptions, Diagnosis, StageStatus
-from core.mi import MIErrorCategory
-from core.report import verdict
+from core import StageStatus
+from core.report import problem
+from gui.colours import RUNNING_MARK, STAGE_SYMBOLS, STATE_ICONS, brush, state_brush
+from gui.columns import HEADER_TIPS, HEADERS, KEY_ROLE, SEARCH_ROLE, SORT_ROLE, STAGE_COLUMNS, STATE_ROLE, Column
 from gui.icons import icon
-from gui.qt import QAbstractTableModel, QBrush, QColor, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from gui.messages import plain_tooltip
+from gui.qt import (
+    QAbstractTableModel,
+    QBrush,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
+from gui.results_filter import ResultsFilter, rows_as_text
+from gui.rows import Progress, Row, State, TestSpec, Updates, format_ms
+
+# The names the table's users (the window, tests, the benchmark) have always imported from here.
+__all__ = ["STATE_ROLE", "Column", "Progress", "ResultsFilter", "ResultsModel", "Row", "State", "TestSpec",
+           "Updates", "rows_as_text"]
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-KEY_ROLE = Qt.ItemDataRole.UserRole + 2
-STATE_ROLE = Qt.ItemDataRole.UserRole + 3
+_CENTRED = int(Qt.AlignmentFlag.AlignCenter)
+_COLUMNS = tuple(Column)
 _ANSWERED = frozenset(
     int(role)
     for role in (
@@ -33,153 +44,14 @@ _ANSWERED = frozenset(
         Qt.ItemDataRole.ToolTipRole,
         Qt.ItemDataRole.DecorationRole,
         Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
         SORT_ROLE,
         KEY_ROLE,
         STATE_ROLE,
+        SEARCH_ROLE,
     )
 )
-
-
-class Column(enum.IntEnum):
-    STATUS = 0
-    TARGET = 1
-    ENDPOINT = 2
-    DNS = 3
-    TCP = 4
-    TLS = 5
-    WSMAN = 6
-    AUTH = 7
-    TIME = 8
-    VERSION = 9
-    VERDICT = 10
-
-
-HEADERS = {
-    Column.STATUS: "Status",
-    Column.TARGET: "Target",
-    Column.ENDPOINT: "Endpoint",
-    Column.DNS: "DNS",
-    Column.TCP: "TCP",
-    Column.TLS: "TLS",
-    Column.WSMAN: "WS-Man",
-    Column.AUTH: "Auth",
-    Column.TIME: "Time",
-    Column.VERSION: "Product version",
-    Column.VERDICT: "Verdict",
-}
-HEADER_TIPS = {
-    Column.DNS: "Name resolution",
-    Column.TCP: "TCP connection to the port",
-    Column.TLS: "HTTPS handshake and certificate (skipped on HTTP)",
-    Column.WSMAN: "A WS-Management service answers the anonymous Identify",
-    Column.AUTH: "The credentials are accepted (skipped without authentication)",
-}
-STAGE_COLUMNS = {Column.DNS: "dns", Column.TCP: "tcp", Column.TLS: "tls", Column.WSMAN: "wsman", Column.AUTH: "auth"}
-# The registry's stages in its order; the session stage gets its column when the window gets its switch.
-assert tuple(STAGE_COLUMNS.values()) == STAGE_NAMES[: len(STAGE_COLUMNS)]
-
-
-class State(enum.StrEnum):
-    """What the status column says. Each has a word and an icon: colour is never the only signal."""
-
-    NOT_TESTED = "Not tested"
-    QUEUED = "Queued"
-    RUNNING = "Testing"
-    OK = "OK"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-    INVALID = "Invalid input"
-
-
-STATE_ICONS = {
-    State.NOT_TESTED: "status-queued",
-    State.QUEUED: "status-queued",
-    State.RUNNING: "status-running",
-    State.OK: "status-ok",
-    State.FAILED: "status-failed",
-    State.CANCELLED: "status-cancelled",
-    State.INVALID: "status-invalid",
-}
-# Dark enough to read on a light background, light enough on a dark one.
-STATE_COLOURS = {
-    State.OK: QColor("#2e7d32"),
-    State.FAILED: QColor("#d32f2f"),
-    State.CANCELLED: QColor("#757575"),
-    State.INVALID: QColor("#e65100"),
-}
-STATE_BRUSHES = {state: QBrush(colour) for state, colour in STATE_COLOURS.items()}
-STAGE_SYMBOLS = {
-    StageStatus.OK: "✔",
-    StageStatus.FAILED: "✖",
-    StageStatus.SKIPPED: "-",
-    StageStatus.CANCELLED: "⊘",
-    StageStatus.NOT_RUN: "",
-}
-
-
-@dataclass(frozen=True)
-class TestSpec:
-    """What to test for one row. ``options`` may carry a password: it stays in memory and is never shown."""
-
-    __test__ = False  # not a pytest test class
-
-    destination: str  # the endpoint URL handed to core
-    label: str  # host:port, as the target column shows it
-    options: DestinationOptions
-    name: str = ""  # e.g. the demo scenario
-    description: str = ""
-
-
-@dataclass
-class Row:
-    key: int
-    spec: TestSpec
-    run_id: int = 0
-    diagnosis: Diagnosis | None = None
-    final: bool = False
-    cells: tuple[str, ...] | None = None  # display texts, computed on first paint after each change
-
-    @property
-    def state(self) -> State:
-        d = self.diagnosis
-        if self.run_id == 0:
-            return State.NOT_TESTED
-        if d is None:
-            return State.QUEUED
-        if not self.final:
-            return State.RUNNING
-        if d.ok:
-            return State.OK
-        if d.cancelled:
-            return State.CANCELLED
-        if d.failure is not None and d.failure.category is MIErrorCategory.INVALID_ARGUMENT:
-            return State.INVALID
-        return State.FAILED
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int
-    failed: int
-    cancelled: int
-    running: int
-
-    def text(self) -> str:
-        text = f"{self.done} / {self.total}, {self.failed} failed"
-        return text + (f", {self.cancelled} cancelled" if self.cancelled else "")
-
-
-# (row key, run id) → (the latest Diagnosis, whether it is final)
-Updates = Mapping[tuple[int, int], tuple[Diagnosis, bool]]
-
-
-def format_ms(ms: float) -> str:
-    if ms < 10:
-        return f"{ms:.1f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    return f"{ms / 1000:.1f} s"
 
 
 class ResultsModel(QAbstractTableModel):
@@ -190,6 +62,7 @@ class ResultsModel(QAbstractTableModel):
         self._next_key = 1
         # Kept up to date on every change, so the status bar never walks hundreds of rows per update.
         self._counts: Counter[State] = Counter()
+        self._problems: Counter[str] = Counter()  # the failed rows' problems
 
     # --- rows -------------------------------------------------------------------------------------------------
 
@@ -214,7 +87,7 @@ class ResultsModel(QAbstractTableModel):
         doomed = sorted((self._index[k] for k in set(keys) if k in self._index), reverse=True)
         for number in doomed:  # bottom-up, so the numbers still to remove stay valid
             self.beginRemoveRows(QModelIndex(), number, number)
-            self._counts[self._rows[number].state] -= 1
+            self._uncount(self._rows[number])
             del self._rows[number]
             self.endRemoveRows()
         self._index = {row.key: n for n, row in enumerate(self._rows)}
@@ -224,6 +97,7 @@ class ResultsModel(QAbstractTableModel):
         self._rows.clear()
         self._index.clear()
         self._counts.clear()
+        self._problems.clear()
         self.endResetModel()
 
     def all_keys(self) -> list[int]:
@@ -251,10 +125,10 @@ class ResultsModel(QAbstractTableModel):
             if number is None:
                 continue
             row = self._rows[number]
-            self._counts[row.state] -= 1
+            self._uncount(row)
             row.run_id += 1
-            row.diagnosis, row.final, row.cells = None, False, None
-            self._counts[row.state] += 1
+            row.diagnosis, row.final, row.cells, row.problem = None, False, None, ""
+            self._count(row)
             started.append((key, row.run_id, row.spec))
             low, high = min(low, number), max(high, number)
         if high >= 0:
@@ -271,19 +145,46 @@ class ResultsModel(QAbstractTableModel):
             row = self._rows[number]
             if row.run_id != run_id or row.final:
                 continue
-            self._counts[row.state] -= 1
+            self._uncount(row)
             row.diagnosis, row.final, row.cells = diagnosis, final, None
-            self._counts[row.state] += 1
+            row.problem = problem(diagnosis) if final else ""
+            self._count(row)
             low, high = min(low, number), max(high, number)
         if high >= 0:
             # One signal for the span: hundreds of per-row signals would cost more than repainting a few rows.
             self._changed(low, high)
+
+    def refresh(self, keys: Iterable[int]) -> None:
+        """Show these rows again (their watch state changed)."""
+        numbers = [n for k in keys if (n := self._index.get(k)) is not None]
+        for number in numbers:
+            self._rows[number].cells = None
+        if numbers:
+            self._changed(min(numbers), max(numbers))
+
+    def _count(self, row: Row) -> None:
+        state = row.state
+        self._counts[state] += 1
+        if state in (State.FAILED, State.INVALID):
+            self._problems[row.problem] += 1
+
+    def _uncount(self, row: Row) -> None:
+        state = row.state
+        self._counts[state] -= 1
+        if state in (State.FAILED, State.INVALID):
+            self._problems[row.problem] -= 1
+            if self._problems[row.problem] <= 0:
+                del self._problems[row.problem]
 
     def progress(self) -> Progress:
         c = self._counts
         total = len(self._rows) - c[State.NOT_TESTED]
         running = c[State.QUEUED] + c[State.RUNNING]
         return Progress(total - running, total, c[State.FAILED] + c[State.INVALID], c[State.CANCELLED], running)
+
+    def failures_by_problem(self) -> Counter[str]:
+        """How many finished rows failed with each problem."""
+        return Counter(self._problems)
 
     def _changed(self, low: int, high: int) -> None:
         self.dataChanged.emit(self.index(low, 0), self.index(high, len(Column) - 1))
@@ -313,27 +214,80 @@ class ResultsModel(QAbstractTableModel):
         # we never answer leave at once, and display texts are computed once per update, not once per paint.
         if role not in _ANSWERED or not index.isValid() or index.row() >= len(self._rows):
             return None
-        row = self._rows[index.row()]
+        return self._value(self._rows[index.row()], index.column(), role)
+
+    def multiData(self, index: AnyIndex, roles: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a painted cell needs, in one call: the view asks for seven or more per cell, and each call
+        into Python has to win the GIL back from the workers."""
+        self.fill(index.row() if index.isValid() else -1, index.column(), roles)
+
+    def fill(self, number: int, column: int, roles: QModelRoleDataSpan | QModelRoleData) -> None:
+        """multiData for the cell at (row number, column), -1 for none; the filter calls it directly, without a
+        second trip through Qt. Every entry is set or cleared: the view hands the same span over for one cell after
+        another."""
+        row = self._rows[number] if 0 <= number < len(self._rows) else None
+        # The span is a sequence at run time (len and indexing); the binding's type stubs do not say so.
+        entries = [roles] if isinstance(roles, QModelRoleData) else cast("Sequence[QModelRoleData]", roles)
+        for entry in entries:
+            role = entry.role()
+            value = self._value(row, column, role) if row is not None and role in _ANSWERED else None
+            if value is None:
+                entry.clearData()
+            else:
+                entry.setData(value)
+
+    def _value(self, row: Row, number: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if row.cells is None:
                 row.cells = tuple(self._text(row, c) for c in Column)
-            return row.cells[index.column()]
-        column = Column(index.column())
+            return row.cells[number]
+        column = _COLUMNS[number]  # a tuple lookup: Column(number) costs a microsecond per call
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(row, column)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return brush("changed") if row.changed else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _CENTRED if column in STAGE_COLUMNS else None
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(self._tooltip(row, column))
         if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
             return icon(STATE_ICONS[row.state])
-        if role == Qt.ItemDataRole.ForegroundRole and column in (Column.STATUS, Column.VERDICT):
-            return STATE_BRUSHES.get(row.state)
         if role == SORT_ROLE:
             return self._sort_key(row, column)
         if role == KEY_ROLE:
             return row.key
         if role == STATE_ROLE:
             return row.state.value
+        if role == SEARCH_ROLE:
+            return self._searched(row)
         return None
+
+    def _searched(self, row: Row) -> str:
+        """The row's words the filter box finds: what the columns show, and the failure's own words ("refused")."""
+        if row.cells is None:
+            row.cells = tuple(self._text(row, c) for c in Column)
+        failure = row.diagnosis.failure if row.diagnosis is not None else None
+        extra = (failure.detail, failure.message) if failure is not None and row.final else ()
+        searched = (Column.STATUS, Column.TARGET, Column.PROBLEM, Column.ENDPOINT, Column.VERSION)
+        return "\n".join([*(row.cells[c] for c in searched), *extra]).lower()
+
+    def _foreground(self, row: Row, column: Column) -> QBrush | None:
+        if column in (Column.STATUS, Column.PROBLEM):
+            return state_brush(row.state)
+        d = row.diagnosis
+        if column not in STAGE_COLUMNS or d is None:
+            return None
+        name = STAGE_COLUMNS[column]
+        if d.running_stage == name:
+            return brush("running")
+        status = d.stage(name).status
+        if status is StageStatus.OK:
+            return state_brush(State.OK)
+        if status is StageStatus.FAILED:
+            return state_brush(State.FAILED)
+        return brush("neutral")
 
     def _text(self, row: Row, column: Column) -> str:
         d = row.diagnosis
@@ -343,21 +297,26 @@ class ResultsModel(QAbstractTableModel):
             return row.spec.name or row.spec.label
         if column is Column.ENDPOINT:
             return (d.endpoint if d is not None and d.endpoint else "") or row.spec.destination
+        if column is Column.WATCH:
+            return "" if row.watch is None else row.watch.summary()
         if d is None:
             return ""
         if column in STAGE_COLUMNS:
-            return _stage_text(d, STAGE_COLUMNS[column])
+            name = STAGE_COLUMNS[column]
+            return RUNNING_MARK if d.running_stage == name else STAGE_SYMBOLS[d.stage(name).status]
         if column is Column.TIME:
             return format_ms(d.elapsed_ms) if row.final else ""
         if column is Column.VERSION:
             return "" if d.identify is None else d.identify.product_version
-        if column is Column.VERDICT:
+        if column is Column.PROBLEM:
+            if not row.final:
+                return problem(d)
             # A weakened result ("certificate not verified") says so in the row, not only in the details.
-            return "; ".join([verdict(d), *d.notes]) if row.final else verdict(d)
+            return "; ".join([row.problem, *d.notes])
         return ""
 
     def _spoken(self, row: Row, column: Column) -> str:
-        """What a screen reader says: words instead of the ✔ / ✖ symbols."""
+        """What a screen reader says: words instead of the ✔ / ✖ marks."""
         d = row.diagnosis
         if column not in STAGE_COLUMNS or d is None:
             return self._text(row, column)
@@ -372,12 +331,19 @@ class ResultsModel(QAbstractTableModel):
         d = row.diagnosis
         if column is Column.TARGET:
             return row.spec.description or row.spec.label
+        if column is Column.WATCH and row.watch is not None:
+            return "\n".join(change.describe() for change in row.watch.changes) or None
         if d is None:
             return None
         if column in STAGE_COLUMNS:
-            stage = d.stage(STAGE_COLUMNS[column])
-            return f"{stage.name}: {stage.status.value}" + (f" — {stage.detail}" if stage.detail else "")
-        if column in (Column.VERDICT, Column.STATUS) and d.failure is not None and row.final:
+            name = STAGE_COLUMNS[column]
+            if d.running_stage == name:
+                return f"{name}: running"
+            stage = d.stage(name)
+            timing = f" in {format_ms(stage.elapsed_ms)}" if stage.status in (StageStatus.OK,
+                                                                               StageStatus.FAILED) else ""
+            return f"{stage.name}: {stage.status.value}{timing}" + (f" — {stage.detail}" if stage.detail else "")
+        if column in (Column.PROBLEM, Column.STATUS) and d.failure is not None and row.final:
             return f"{d.failure.message}\n\nWhat to try: {d.failure.hint}"
         if column is Column.VERSION and d.identify is not None:
             return f"{d.identify.product_vendor} {d.identify.product_version}"
@@ -395,87 +361,9 @@ class ResultsModel(QAbstractTableModel):
             return (1e9 if stage.status is StageStatus.FAILED else 0.0) + stage.elapsed_ms
         if column is Column.TIME:
             return -1.0 if d is None else d.elapsed_ms
+        if column is Column.PROBLEM:
+            return row.problem.lower()  # equal problems sort together, whatever notes follow them
+        if column is Column.WATCH:
+            watch = row.watch
+            return (-1.0, "") if watch is None or watch.since is None else (watch.since, str(watch.health))
         return self._text(row, column).lower()
-
-
-def _stage_text(d: Diagnosis, name: str) -> str:
-    if d.running_stage == name:
-        return "…"
-    stage = d.stage(name)
-    symbol = STAGE_SYMBOLS[stage.status]
-    if stage.status in (StageStatus.OK, StageStatus.FAILED):
-        return f"{symbol} {format_ms(stage.elapsed_ms)}"
-    return symbol
-
-
-class ResultsFilter(QSortFilterProxyModel):
-    """Sorts by each column's natural key and filters by free text and "failures only"."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self._failures_only = False
-        self._text = ""
-        self._sorted = False
-        self._update_dynamic()
-
-    def set_text(self, text: str) -> None:
-        self.beginFilterChange()
-        self._text = text.strip().lower()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        self._update_dynamic()
-
-    def set_failures_only(self, on: bool) -> None:
-        self.beginFilterChange()
-        self._failures_only = on
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        self._update_dynamic()
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._sorted = column >= 0
-        self._update_dynamic()
-        super().sort(column, order)
-
-    def _update_dynamic(self) -> None:
-        # Re-sorting and re-filtering on every update costs a Python call per changed row; while the table is
-        # neither sorted nor filtered there is nothing to redo, and live runs of hundreds of rows stay smooth.
-        self.setDynamicSortFilter(self._sorted or self._failures_only or bool(self._text))
-
-    @property
-    def failures_only(self) -> bool:
-        return self._failures_only
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        model = self.sourceModel()
-        if self._failures_only:
-            state = model.data(model.index(source_row, Column.STATUS, source_parent), STATE_ROLE)
-            if state not in (State.FAILED.value, State.INVALID.value):
-                return False
-        if not self._text:
-            return True
-        for column in (Column.TARGET, Column.ENDPOINT, Column.VERSION, Column.VERDICT, Column.STATUS):
-            value = model.data(model.index(source_row, column, source_parent), Qt.ItemDataRole.DisplayRole)
-            if value and self._text in str(value).lower():
-                return True
-        return False
-
-
-def plain_tooltip(text: str | None) -> str | None:
-    """A tooltip shown exactly as written. Qt renders a tooltip that looks like HTML as HTML, and these texts quote
-    what servers answered and what lists hold: escaped inside a paragraph that keeps the line breaks."""
-    if not text:
-        return None
-    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
-
-
-def rows_as_text(model: ResultsModel, keys: Sequence[int]) -> str:
-    """Tab-separated rows with a header line, as Ctrl+C copies them (pastes into a spreadsheet)."""
-    lines = ["\t".join(HEADERS[c] for c in Column)]
-    for key in keys:
-        number = model.row_number(key)
-        if number is None:
-            continue
-        cells = (str(model.data(model.index(number, c)) or "") for c in Column)
-        lines.append("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in cells))
-    return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ from typing import Any
 from core import Application, Diagnosis
 from core.batch import Batch, BatchJob
 from gui.qt import QObject, Qt, QTimer, Signal
-from gui.results_model import TestSpec
+from gui.rows import TestSpec
 
 log = logging.getLogger(__name__)
 

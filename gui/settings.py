@@ -21,19 +21,17 @@ from gui.qt import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGuiApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSettings,
     QSpinBox,
-    Qt,
     QVBoxLayout,
     QWidget,
 )
+from gui.theme import THEMES
 
-THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 TRANSPORTS = ("http", "https")
 AUTH_LABELS = {
     AuthType.NONE: "None (anonymous Identify only)",
@@ -59,6 +57,8 @@ class Preferences:
     cn_check: bool = True
     ca_file: str = ""
     theme: str = "system"
+    notify: bool = True  # a desktop notification when a watched target goes down or comes back
+    sound: bool = True  # and a sound
 
     @classmethod
     def load(cls, settings: QSettings | None = None) -> Preferences:
@@ -127,14 +127,6 @@ def _coerce(raw: Any, default: Any) -> Any:
         return default
 
 
-def apply_theme(theme: str) -> None:
-    """Light or dark regardless of the OS, or follow it (Qt ≥ 6.8 switches the palette itself)."""
-    schemes = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark, "system": Qt.ColorScheme.Unknown}
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "setColorScheme"):
-        hints.setColorScheme(schemes.get(theme, Qt.ColorScheme.Unknown))
-
-
 class SettingsDialog(QDialog):
     def __init__(self, preferences: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +161,12 @@ class SettingsDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_file, 1)
         ca_row.addWidget(browse)
+        self.notify = QCheckBox("Show a desktop &notification", self)
+        self.notify.setChecked(preferences.notify)
+        self.notify.setToolTip("When a watched target goes down or comes back (where the desktop shows them)")
+        self.sound = QCheckBox("Play a so&und", self)
+        self.sound.setChecked(preferences.sound)
+        self.sound.setToolTip("When a watched target goes down or comes back")
         self.theme = QComboBox(self)
         for key, label in THEMES.items():
             self.theme.addItem(label, key)
@@ -184,6 +182,8 @@ class SettingsDialog(QDialog):
         ca_label = QLabel("CA &file:", self)  # a row holding a layout gets no buddy by itself
         ca_label.setBuddy(self.ca_file)
         form.addRow(ca_label, ca_row)
+        form.addRow("Watched target changes:", self.notify)
+        form.addRow("", self.sound)
         form.addRow("T&heme:", self.theme)
         for widget, name in ((self.transport, "Default transport"), (self.auth, "Default authentication"),
                              (self.timeout, "Timeout per test in seconds"), (self.concurrency, "Concurrent tests"),
@@ -214,4 +214,6 @@ class SettingsDialog(QDialog):
             cn_check=self.cn_check.isChecked(),
             ca_file=self.ca_file.text().strip(),
             theme=str(self.theme.currentData()),
+            notify=self.notify.isChecked(),
+            sound=self.sound.isChecked(),
         )

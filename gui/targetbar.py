@@ -23,7 +23,7 @@ from gui.qt import (
     QWidget,
     Signal,
 )
-from gui.results_model import TestSpec
+from gui.rows import TestSpec
 from gui.settings import AUTH_LABELS, TRANSPORTS, Preferences
 
 NO_CREDENTIAL = ""

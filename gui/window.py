@@ -4,86 +4,52 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.atomicfile import atomic_write_bytes
 from core.credentials import CredentialStore, StoredCredential
-from core.history import History
-from core.paths import default_list_path, history_path
-from core.report import diagnosis_to_dict
 from core.targetlist import ResolvedTarget, TargetList
+from core.watch import Change
+from gui import windowstate
+from gui.colours import follow_palette
+from gui.columns import KEY_ROLE, Column
 from gui.details import DetailsPane
+from gui.historykeeper import HistoryKeeper
 from gui.icons import app_icon
 from gui.listpanel import ListPanel
 from gui.listspecs import specs_for
+from gui.menus import build_menus, results_context_menu
+from gui.notify import Notifier
 from gui.qt import (
-    QAbstractItemView,
-    QAction,
-    QCheckBox,
     QCloseEvent,
+    QEvent,
     QGuiApplication,
-    QHBoxLayout,
     QHeaderView,
     QItemSelectionModel,
-    QKeySequence,
-    QLabel,
-    QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QModelIndex,
-    QPoint,
-    QProgressBar,
-    QPushButton,
-    QShortcut,
     QSplitter,
     Qt,
-    QTableView,
-    QTimer,
     QVBoxLayout,
     QWidget,
-    Signal,
 )
 from gui.reports import copy_results_csv, export_results
-from gui.results_model import (
-    KEY_ROLE,
-    Column,
-    Progress,
-    ResultsFilter,
-    ResultsModel,
-    TestSpec,
-    Updates,
-    rows_as_text,
-)
+from gui.results_filter import ResultsFilter, rows_as_text
+from gui.results_model import ResultsModel
+from gui.resultsview import ResultsPane
+from gui.rows import TestSpec, Updates
 from gui.runner import Runner
-from gui.settings import Preferences, SettingsDialog, apply_theme, ui_settings
+from gui.runstatus import RunStatus
+from gui.settings import Preferences, SettingsDialog
 from gui.targetbar import InputError, TargetBar
+from gui.theme import apply_theme
+from gui.watching import Watching
 
 log = logging.getLogger(__name__)
 
 TITLE = "TestConnection"
-HISTORY_SAVE_MS = 5000  # results are remembered on disk at most this often (and on close), never per result
-CURRENT_LIST_KEY = "lists/current"
-COLUMN_WIDTHS = {Column.STATUS: 100, Column.TARGET: 170, Column.ENDPOINT: 220, Column.TIME: 70,
-                 Column.VERSION: 235, Column.VERDICT: 280}
-
-
-class ResultsView(QTableView):
-    """The table; Ctrl+C and Del are handled here so they act on rows, not on the focused cell."""
-
-    copy_requested = Signal()
-    delete_requested = Signal()
-
-    def keyPressEvent(self, event: Any) -> None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_requested.emit()
-        elif event.key() == Qt.Key.Key_Delete:
-            self.delete_requested.emit()
-        else:
-            super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -96,14 +62,9 @@ class MainWindow(QMainWindow):
         self.preferences = preferences or Preferences.load()
         self.credentials = credentials or CredentialStore()
         self.persist = persist
-        # Each run's results go into the history; the file is written by this one thread, debounced.
-        self.history = History.load() if persist else History()
-        self._history_dirty = False
-        self._history_writer: ThreadPoolExecutor | None = None
-        self._history_timer = QTimer(self)
-        self._history_timer.setSingleShot(True)
-        self._history_timer.setInterval(HISTORY_SAVE_MS)
-        self._history_timer.timeout.connect(self.save_history)
+        self.history_keeper = HistoryKeeper(persist, self)
+        self.history = self.history_keeper.history
+        self._history_timer = self.history_keeper.timer
         # The demo's credentials live in memory only: never in the keyring, never in a file.
         self._list_credentials: dict[str, StoredCredential] = {}
         self._list_ca_file: str | None = None
@@ -113,75 +74,43 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self)
         self.runner.updated.connect(self._on_updates)
         self.runner.idle.connect(self._update_progress)
+        self.watching = Watching(self.model, self.run, self)
+        self.watching.changed.connect(self._on_watch_changes)
+        self.watching.watched_changed.connect(self._update_progress)
+        self.notifier = Notifier(self)
 
         self.target_bar = TargetBar(self.credentials, self)
         self.target_bar.apply_preferences(self.preferences)
         self.target_bar.test_requested.connect(self.test_from_bar)
         self.target_bar.cancel_requested.connect(self.cancel_selected_or_all)
 
-        self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("Filter results…")
-        self.filter.setAccessibleName("Filter results")
-        self.filter.setToolTip("Show only rows whose target, endpoint, version or verdict contains this text")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.set_text)
-        self.failures_only = QCheckBox("&Failures only", self)
-        self.failures_only.setToolTip("Hide the rows that passed, are running or were cancelled")
-        self.failures_only.toggled.connect(self.proxy.set_failures_only)
-        self.rerun_button = QPushButton("&Re-run selected", self)
-        self.rerun_button.setToolTip("Test the selected rows again")
+        self.results_pane = ResultsPane(self.proxy, self)
+        pane = self.results_pane
+        self.filter, self.failures_only, self.table = pane.filter, pane.failures_only, pane.table
+        self.rerun_button, self.cancel_row_button = pane.rerun_button, pane.cancel_row_button
+        self.rerun_all_button = pane.rerun_all_button
         self.rerun_button.clicked.connect(self.rerun_selected)
-        self.cancel_row_button = QPushButton("Ca&ncel selected", self)
-        self.cancel_row_button.setToolTip("Cancel the selected running tests")
         self.cancel_row_button.clicked.connect(self.cancel_selected)
-        self.rerun_all_button = QPushButton("Re-run &all", self)
-        self.rerun_all_button.setToolTip("Test every row again (F5 or Ctrl+Enter)")
         self.rerun_all_button.clicked.connect(self.rerun_all)
-
-        self.table = ResultsView(self)
-        self.table.setModel(self.proxy)
-        self.table.setAccessibleName("Results")
-        # No sort column until the user clicks a header: rows stay in the order they were added.
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column in Column:
-            self.table.setColumnWidth(column, COLUMN_WIDTHS.get(column, 72))
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.customContextMenuRequested.connect(self._context_menu)
+        pane.watch_button.clicked.connect(self.watch_selected)
+        self.table.customContextMenuRequested.connect(lambda position: results_context_menu(self, position))
         self.table.copy_requested.connect(self.copy_selected)
         self.table.delete_requested.connect(self.remove_selected)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.clicked.connect(self._seen)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.details = DetailsPane(self)
         self.details.history = self.history
         self.list_panel = ListPanel(self.credentials, self)
         self.list_panel.model.history = self.history
-        self.list_panel.app_defaults = self.preferences.list_defaults()
+        self.list_panel.set_app_defaults(self.preferences.list_defaults())
         self.list_panel.test_requested.connect(self.test_saved)
+        self.list_panel.watch_requested.connect(self.watch_saved)
+        self.history_keeper.recorded.connect(self.list_panel.history_changed)
 
-        tools = QHBoxLayout()
-        tools.addWidget(self.filter, 2)
-        tools.addWidget(self.failures_only)
-        tools.addStretch(1)
-        for button in (self.rerun_button, self.cancel_row_button, self.rerun_all_button):
-            tools.addWidget(button)
-        table_box = QWidget(self)
-        table_layout = QVBoxLayout(table_box)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addLayout(tools)
-        table_layout.addWidget(self.table, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.addWidget(table_box)
+        self.splitter.addWidget(self.results_pane)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -193,106 +122,31 @@ class MainWindow(QMainWindow):
         self.list_splitter.addWidget(self.splitter)
         self.list_splitter.setStretchFactor(0, 1)
         self.list_splitter.setStretchFactor(1, 3)
-        self.list_splitter.setSizes([430, 850])
+        self.list_splitter.setSizes([360, 920])
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.addWidget(self.target_bar)
         layout.addWidget(self.list_splitter, 1)
         self.setCentralWidget(central)
 
-        self.progress_label = QLabel("Ready", self)
-        self.progress_label.setAccessibleName("Progress")
-        self.progress_bar = QProgressBar(self)
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setAccessibleName("Progress bar")
-        self.cancel_all_button = QPushButton("Cancel a&ll", self)
-        self.cancel_all_button.setToolTip("Cancel every running and queued test")
+        self.run_status = RunStatus(self)
+        self.progress_label, self.progress_bar = self.run_status.progress_label, self.run_status.progress_bar
+        self.cancel_all_button = self.run_status.cancel_all_button
         self.cancel_all_button.clicked.connect(self.cancel_all)
-        status = self.statusBar()
-        status.addWidget(self.progress_label, 1)
-        status.addPermanentWidget(self.progress_bar)
-        status.addPermanentWidget(self.cancel_all_button)
+        # The window's own colours follow a change of the OS's scheme while it runs.
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda *_: apply_theme(self.preferences.theme))
 
         QWidget.setTabOrder(self.target_bar.cancel_button, self.filter)
-        QWidget.setTabOrder(self.filter, self.failures_only)
-        QWidget.setTabOrder(self.failures_only, self.rerun_button)
-        QWidget.setTabOrder(self.rerun_button, self.cancel_row_button)
-        QWidget.setTabOrder(self.cancel_row_button, self.rerun_all_button)
-        QWidget.setTabOrder(self.rerun_all_button, self.table)
         QWidget.setTabOrder(self.table, self.details.browser)
         QWidget.setTabOrder(self.details.browser, self.details.copy_button)
         QWidget.setTabOrder(self.details.copy_button, self.list_panel.tree)
 
-        self._shown_progress: Progress | None = None
-        self._bar_pending = False
-        self._build_menus()
-        self._restore_state()
+        build_menus(self)
+        windowstate.restore(self, self)
         if persist:
-            self.list_panel.load(self._current_list_path())
+            self.list_panel.load(windowstate.current_list_path())
         self._update_progress()
         self.target_bar.host.setFocus()
-
-    # --- menus and shortcuts ----------------------------------------------------------------------------------
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        panel = self.list_panel
-        self._action(file_menu, "&New list…", self._with_list_path(panel.new_list))
-        self._action(file_menu, "&Open list…", self._with_list_path(panel.open_list), QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Save list &as…", self._with_list_path(panel.save_as),
-                     QKeySequence("Ctrl+Shift+S"))
-        self._action(file_menu, "&Import targets (CSV or text)…", panel.import_targets, QKeySequence("Ctrl+I"))
-        self._action(file_menu, "Export list as &CSV…", lambda: panel.export_list("csv"))
-        self._action(file_menu, "Export list as &JSON…", lambda: panel.export_list("json"))
-        file_menu.addSeparator()
-        self._action(file_menu, "&Credentials…", self.target_bar.manage_credentials)
-        self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        results = self.menuBar().addMenu("&Results")
-        rerun = self._action(results, "Re-run &all", self.rerun_all, QKeySequence(Qt.Key.Key_F5))
-        rerun.setShortcuts([QKeySequence(Qt.Key.Key_F5), QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self._action(results, "&Re-run selected", self.rerun_selected)
-        self._action(results, "&Cancel selected", self.cancel_selected)
-        self._action(results, "Cancel a&ll", self.cancel_all)
-        results.addSeparator()
-        self._action(results, "Cop&y selected rows", self.copy_selected)
-        self._action(results, "Copy for &ticket", self.details.copy_for_ticket)
-        self._action(results, "Copy selected as CS&V", self.copy_selected_csv)
-        self._action(results, "&Export results…", self.export_results, QKeySequence("Ctrl+E"))
-        results.addSeparator()
-        self._action(results, "Re&move selected rows", self.remove_selected)
-        self._action(results, "Clear &finished rows", self.clear_finished)
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About TestConnection", self._about)
-        # Esc cancels wherever the focus is in the window (a line edit does not use Esc itself).
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        escape.activated.connect(self.cancel_selected_or_all)
-
-    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: Any = None) -> QAction:
-        action = menu.addAction(text)
-        action.triggered.connect(lambda *_: slot())
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        return action
-
-    def _context_menu(self, position: QPoint) -> None:
-        keys = self.selected_keys()
-        if not keys:
-            return
-        menu = QMenu(self)
-        self._action(menu, "&Re-run", self.rerun_selected)
-        cancel = self._action(menu, "&Cancel", self.cancel_selected)
-        cancel.setEnabled(any(self.runner.is_running(k) for k in keys))
-        menu.addSeparator()
-        self._action(menu, "Cop&y rows", self.copy_selected)
-        self._action(menu, "Copy for &ticket", self.details.copy_for_ticket)
-        self._action(menu, "Copy as CS&V", self.copy_selected_csv)
-        self._action(menu, "&Export…", self.export_results)
-        menu.addSeparator()
-        self._action(menu, "Re&move", self.remove_selected)
-        menu.popup(self.table.viewport().mapToGlobal(position))
 
     # --- running ----------------------------------------------------------------------------------------------
 
@@ -310,9 +164,9 @@ class MainWindow(QMainWindow):
     def add_targets(self, specs: Sequence[TestSpec]) -> list[int]:
         return self.model.add(specs)
 
-    def test_saved(self, targets: Sequence[ResolvedTarget]) -> list[int]:
+    def test_saved(self, targets: Sequence[ResolvedTarget], start: bool = True) -> list[int]:
         """Test saved targets; one that cannot be tested (no such credential, bad host) is named in the panel
-        and the others still run."""
+        and the others still run. ``start=False``: only add their rows."""
         preferences = self.preferences
         if self._list_ca_file is not None:
             preferences = replace(preferences, ca_file=self._list_ca_file)
@@ -320,9 +174,25 @@ class MainWindow(QMainWindow):
         self.list_panel.show_problems(problems)
         keys = self.add_targets(specs)
         if keys:
-            self.run(keys)
+            if start:
+                self.run(keys)
             self._select_key(keys[0])
         return keys
+
+    def watch_saved(self, targets: Sequence[ResolvedTarget]) -> list[int]:
+        """Watch saved targets (a selection, a folder, the list) at the interval the results tools show."""
+        keys = self.test_saved(targets, start=False)
+        self.watch(keys)
+        return keys
+
+    def watch_selected(self) -> None:
+        self.watch(self.selected_keys())
+
+    def watch(self, keys: Sequence[int]) -> None:
+        """Test these rows again every N seconds (the interval box) until cancelled; their Watch column shows."""
+        if keys:
+            self.table.show_column(Column.WATCH, True)
+            self.watching.start(keys, self.results_pane.watch_interval.value())
 
     def _lookup_credential(self, name: str) -> StoredCredential | None:
         if name in self._list_credentials:
@@ -350,20 +220,27 @@ class MainWindow(QMainWindow):
         self.run(self.selected_keys())
 
     def cancel_selected(self) -> None:
-        self.runner.cancel(self.selected_keys())
+        """Cancel the selected rows' tests, and stop watching them."""
+        keys = self.selected_keys()
+        self.watching.stop(keys)
+        self.runner.cancel(keys)
 
     def cancel_all(self) -> None:
+        self.watching.stop_all()
         self.runner.cancel_all()
 
     def cancel_selected_or_all(self) -> None:
-        running = [k for k in self.selected_keys() if self.runner.is_running(k)]
-        if running:
-            self.runner.cancel(running)
+        keys = self.selected_keys()
+        busy = [k for k in keys if self.runner.is_running(k) or self.watching.is_watched(k)]
+        if busy:
+            self.watching.stop(busy)
+            self.runner.cancel(busy)
         else:
-            self.runner.cancel_all()
+            self.cancel_all()
 
     def remove_selected(self) -> None:
         keys = self.selected_keys()
+        self.watching.stop(keys)
         self.runner.cancel(keys)
         if self.details.row is not None and self.details.row.key in keys:
             self.details.show_row(None)
@@ -371,7 +248,8 @@ class MainWindow(QMainWindow):
         self._update_progress()
 
     def clear_finished(self) -> None:
-        finished = [k for k in self.model.all_keys() if not self.runner.is_running(k)]
+        finished = [k for k in self.model.all_keys()
+                    if not self.runner.is_running(k) and not self.watching.is_watched(k)]
         if self.details.row is not None and self.details.row.key in finished:
             self.details.show_row(None)
         self.model.remove(finished)
@@ -392,76 +270,30 @@ class MainWindow(QMainWindow):
 
     def _on_updates(self, updates: Updates) -> None:
         self.model.apply(updates)
-        self._remember(updates)
+        self.history_keeper.record(updates, self.model)
+        self.watching.on_updates(updates)
         shown = self.details.row
         if shown is not None and any(key == shown.key for key, _ in updates):
             self.details.refresh()
         self._update_progress()
 
-    def _remember(self, updates: Updates) -> None:
-        """Record finished (not cancelled) results in the history; the file is written later, off this thread."""
-        recorded = False
-        for (key, run_id), (diagnosis, final) in updates.items():
-            if not final or diagnosis.cancelled:
-                continue
-            row = self.model.row(key)
-            if row is None or row.run_id != run_id or row.diagnosis is not diagnosis:
-                continue  # stale: the model dropped it
-            self.history.record_result(diagnosis_to_dict(diagnosis))
-            recorded = True
-        if recorded:
-            self.list_panel.history_changed()
-            if self.persist:
-                self._history_dirty = True
-                if not self._history_timer.isActive():
-                    self._history_timer.start()
-
     def save_history(self, wait: bool = False) -> None:
-        """Write the history if it changed: serialised here (it is not thread-safe), written by one worker
-        thread in order, so the window never waits on the disk. ``wait``: finish writing before returning."""
-        if self._history_dirty:
-            self._history_dirty = False
-            data = self.history.to_json().encode("utf-8")
-            if self._history_writer is None:
-                self._history_writer = ThreadPoolExecutor(1, thread_name_prefix="testconnection-history")
-            self._history_writer.submit(_write_quietly, history_path(), data)
-        if wait and self._history_writer is not None:
-            self._history_writer.shutdown(wait=True)
-            self._history_writer = None
+        self.history_keeper.save(wait)
+
+    def _on_watch_changes(self, changes: list[tuple[int, Change]]) -> None:
+        """Watched rows went down or came back: highlighted in the table, logged in their details, announced."""
+        self.notifier.announce(changes, self.preferences.notify, self.preferences.sound)
 
     def _update_progress(self) -> None:
-        progress = self.model.progress()
-        if progress == self._shown_progress:
-            return  # each Qt call gives up the GIL, and busy workers make taking it back slow: skip no-ops
-        self._shown_progress = progress
-        if progress.total == 0:
-            self.progress_label.setText("Ready — type a host and press Enter")
-        else:
-            self.progress_label.setText(progress.text() + ("" if progress.running else " — done"))
-        if not self._bar_pending:
-            # QProgressBar.setValue repaints synchronously, and that paints the whole window — the table too —
-            # inside this update. From its own event the paint is a separate, shorter pause of the event loop.
-            self._bar_pending = True
-            QTimer.singleShot(0, self._update_bar)
-        self.cancel_all_button.setEnabled(self.runner.busy)
+        self.run_status.show(self.model.progress(), self.model.failures_by_problem(), self.watching.describe(),
+                             self.runner.busy)
         self._update_buttons()
-
-    def _update_bar(self) -> None:
-        self._bar_pending = False
-        progress = self._shown_progress
-        if progress is not None:
-            # QProgressBar.setValue repaints at once (a synchronous paint and flush of the window: up to 90 ms
-            # under load). With updates off it only records the value; turning them on again schedules an ordinary
-            # paint, merged with the table's.
-            self.progress_bar.setUpdatesEnabled(False)
-            self.progress_bar.setMaximum(max(progress.total, 1))
-            self.progress_bar.setValue(progress.done)
-            self.progress_bar.setUpdatesEnabled(True)
 
     def _update_buttons(self) -> None:
         keys = self.selected_keys()
         self.rerun_button.setEnabled(bool(keys))
-        self.cancel_row_button.setEnabled(any(self.runner.is_running(k) for k in keys))
+        self.cancel_row_button.setEnabled(any(self.runner.is_running(k) or self.watching.is_watched(k) for k in keys))
+        self.results_pane.watch_button.setEnabled(bool(keys))
         self.rerun_all_button.setEnabled(self.model.rowCount() > 0)
 
     # --- selection --------------------------------------------------------------------------------------------
@@ -481,7 +313,17 @@ class MainWindow(QMainWindow):
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         key = current.data(KEY_ROLE) if current.isValid() else None
-        self.details.show_row(None if key is None else self.model.row(int(key)))
+        row = None if key is None else self.model.row(int(key))
+        self._seen(current)
+        self.details.show_row(row)
+
+    def _seen(self, index: QModelIndex) -> None:
+        """A watched row's change is highlighted until the user selects or clicks that row."""
+        key = index.data(KEY_ROLE) if index.isValid() else None
+        row = None if key is None else self.model.row(int(key))
+        if row is not None and row.changed:
+            row.changed = False
+            self.model.refresh([row.key])
 
     # --- settings and state -----------------------------------------------------------------------------------
 
@@ -494,78 +336,48 @@ class MainWindow(QMainWindow):
             self.list_panel.set_app_defaults(self.preferences.list_defaults())
             apply_theme(self.preferences.theme)
 
-    def _restore_state(self) -> None:
-        settings = ui_settings()
-        geometry = settings.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 760)
-        splitter = settings.value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        list_splitter = settings.value("window/list_splitter")
-        if list_splitter is not None:
-            self.list_splitter.restoreState(list_splitter)
-        tree_header = settings.value("window/list_columns")
-        if tree_header is not None:
-            self.list_panel.tree.header().restoreState(tree_header)
-        header = settings.value("window/columns")
-        if header is not None:
-            self.table.horizontalHeader().restoreState(header)
+    def list_header(self) -> QHeaderView:
+        return self.list_panel.tree.header()
 
-    def _save_state(self) -> None:
-        settings = ui_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/splitter", self.splitter.saveState())
-        settings.setValue("window/list_splitter", self.list_splitter.saveState())
-        settings.setValue("window/list_columns", self.list_panel.tree.header().saveState())
-        settings.setValue("window/columns", self.table.horizontalHeader().saveState())
-        settings.sync()
+    def results_header(self) -> QHeaderView:
+        return self.table.horizontalHeader()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            follow_palette()  # light or dark now: the table's own colours follow
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Cancel first: the operations' threads are daemons and abandoned probes never call back, so this returns
         # promptly and nothing reaches the model afterwards.
+        self.watching.stop_all()
         self.runner.shutdown()
-        self._history_timer.stop()
-        self.save_history(wait=True)
+        self.notifier.close()
+        self.history_keeper.close()
         try:
-            self._save_state()
+            windowstate.save(self, self)
         except Exception:  # a read-only settings file must not keep the window open
             log.exception("could not save the window state")
         super().closeEvent(event)
 
     # --- which list file ----------------------------------------------------------------------------------
 
-    def _current_list_path(self) -> Path:
-        """The list opened last (if it still exists), else the default list."""
-        remembered = ui_settings().value(CURRENT_LIST_KEY)
-        if remembered and Path(str(remembered)).is_file():
-            return Path(str(remembered))
-        return default_list_path()
-
-    def _with_list_path(self, action: Callable[[], Any]) -> Callable[[], None]:
+    def with_list_path(self, action: Callable[[], Any]) -> Callable[[], None]:
         """Run a panel file action, then remember which file the list lives in for the next start."""
 
         def run() -> None:
             action()
-            if self.list_panel.path is not None:  # a list from a file: the demo's credentials and CA are not for it
+            document = self.list_panel.document
+            if document.path is not None:  # a list from a file: the demo's credentials and CA are not for it
                 self._list_credentials, self._list_ca_file = {}, None
-            if self.persist and self.list_panel.path is not None and self.list_panel.autosave:
-                settings = ui_settings()
-                settings.setValue(CURRENT_LIST_KEY, str(self.list_panel.path))
-                settings.sync()
+            if self.persist and document.path is not None and document.autosave:
+                windowstate.remember_list_path(document.path)
 
         return run
 
-    def _about(self) -> None:
+    def about(self) -> None:
         from core import __version__
 
         QMessageBox.about(self, "About TestConnection",
                           f"<b>TestConnection {__version__}</b><p>Tells a helpdesk, stage by stage, why a Windows "
                           "machine cannot be managed over WinRM / WS-Management.</p>")
-
-
-def _write_quietly(path: Path, data: bytes) -> None:
-    try:
-        atomic_write_bytes(path, data)
-    except OSError:  # history is a convenience: a full disk must not break anything else
-        log.exception("could not save the history to %s", path)

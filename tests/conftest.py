@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -12,7 +14,17 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["TESTCONNECTION_HOME"] = tempfile.mkdtemp(prefix="testconnection-tests-")
 
-from core.lab import Lab
+from core.lab import Lab, kdc
+
+# Nor the user's own Kerberos: every file MIT krb5 and GSSAPI would look for (krb5.conf, tickets, keytabs, replay
+# cache, mechanisms) is the test session's own: no realm, no DNS lookups, no tickets. A Kerberos test points them
+# at its lab's realm instead (Lab.kerberos_environ).
+KERBEROS_HOME = tempfile.mkdtemp(prefix="testconnection-krb5-")
+os.environ.update(kdc.isolated_environ(KERBEROS_HOME, os.path.join(KERBEROS_HOME, "krb5.conf")))
+with open(os.environ["KRB5_CONFIG"], "w") as _config:
+    _config.write(kdc.client_config({}, "NO-REALM.INVALID"))
+open(os.environ["GSS_MECH_CONFIG"], "w").close()
+atexit.register(shutil.rmtree, KERBEROS_HOME, True)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The command-line contract of design.md: options, exit codes, JSON lines, passwords only from env or stdin."""
+"""The command-line contract of docs/cli.md: options, exit codes, JSON lines, passwords only from env or stdin."""
 
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ def test_basic_over_http_needs_allow_unencrypted(lab: Lab, monkeypatch: pytest.M
         (["check", "srv01", "--auth", "ntlm", "--user", "alice"], "password"),
         (["check", "srv01", "--password", "Typed-Secret"], "--password-env"),
         (["check"], "TARGET"),
+        (["check", "srv01", "--output", "report.txt"], "--output"),
     ],
 )
 def test_usage_errors_exit_2_naming_the_field(args: list[str], field: str, capsys: pytest.CaptureFixture[str]) -> None:

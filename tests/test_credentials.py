@@ -15,7 +15,8 @@ from core.credentials import INDEX_ENTRY, SESSION_ONLY_MESSAGE, CredentialStore
 from core.exports import results_to_csv, results_to_html, results_to_json, write_report
 from core.history import History
 from core.importers import export_list_csv, import_csv
-from core.targetlist import Target, TargetList, list_to_json, load_list, save_list
+from core.listfile import list_to_json, load_list, save_list
+from core.targetlist import Target, TargetList
 from tests.test_exports import sample_results
 
 MARKER = "Marker-Secret-7f3a"

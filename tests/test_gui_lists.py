@@ -17,8 +17,9 @@ import pytest
 from core.credentials import CredentialStore
 from core.importers import import_csv
 from core.lab import Lab
+from core.listfile import load_list, save_list
 from core.paths import default_list_path
-from core.targetlist import Folder, Settings, Target, TargetList, load_list, save_list
+from core.targetlist import Folder, Settings, Target, TargetList
 
 pytest_plugins = ["tests.conftest_gui"]
 pytestmark = pytest.mark.usefixtures("gui_home")  # list, history, settings and logs in a temporary directory

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import DestinationOptions, Diagnosis, Failure, IdentifyInfo, MIResult, StageReport, StageStatus
-from core.mi import MIErrorCategory
+from core import STAGE_NAMES, DestinationOptions, Diagnosis, IdentifyInfo, StageReport, StageStatus, failures
 
 pytest_plugins = ["tests.conftest_gui"]
 pytestmark = pytest.mark.usefixtures("gui_home")  # settings and logs in a temporary directory
@@ -14,9 +13,8 @@ S = StageStatus
 
 
 def stages(*statuses: tuple[StageStatus, float, str]) -> tuple[StageReport, ...]:
-    names = ("dns", "tcp", "tls", "wsman", "auth")
-    padded = list(statuses) + [(S.NOT_RUN, 0.0, "")] * (5 - len(statuses))
-    return tuple(StageReport(n, s, ms, d) for n, (s, ms, d) in zip(names, padded, strict=True))
+    padded = list(statuses) + [(S.NOT_RUN, 0.0, "")] * (len(STAGE_NAMES) - len(statuses))
+    return tuple(StageReport(n, s, ms, d) for n, (s, ms, d) in zip(STAGE_NAMES, padded, strict=True))
 
 
 def running(target: str = "srv01:5985") -> Diagnosis:
@@ -32,15 +30,13 @@ def ok(target: str = "srv01:5985", ms: float = 12.0) -> Diagnosis:
 
 
 def failed(target: str = "srv02:5985", ms: float = 2000.0) -> Diagnosis:
-    failure = Failure("tcp", MIResult.FAILED, MIErrorCategory.CONNECTION_ERROR, "Connection refused.",
-                      "Start the WinRM service: winrm quickconfig", windows_code=2150858770, detail="refused")
+    failure = failures.failure("tcp.refused", "tcp", failures.Context(target.split(":")[0], 5985, "http"))
     return Diagnosis(target, f"http://{target}/wsman", stages((S.OK, 0.3, ""), (S.FAILED, 1.0, "refused")),
                      failure=failure, elapsed_ms=ms)
 
 
 def cancelled(target: str = "srv03:5985") -> Diagnosis:
-    failure = Failure("wsman", MIResult.FAILED, MIErrorCategory.OPERATION_STOPPED, "Cancelled.", "",
-                      windows_code=1223, detail="cancelled")
+    failure = failures.cancelled("wsman")
     return Diagnosis(target, "", stages((S.OK, 0.3, ""), (S.OK, 1.0, ""), (S.SKIPPED, 0, ""), (S.CANCELLED, 0, "")),
                      failure=failure, elapsed_ms=5.0)
 
@@ -74,7 +70,7 @@ def test_a_tooltip_shows_what_a_server_sent_as_text_not_markup(model, qtbot) -> 
                         stages((S.OK, 0.4, "10.0.0.7"), (S.OK, 1.1, ""), (S.SKIPPED, 0, "http"),
                                (S.FAILED, 3.0, "<b>IIS</b> & <img src='x'>\nline 2")))  # fmt: skip
     model.apply({(k, run_id): (hostile, True)})
-    assert shown_tooltip(model, 0, Column.WSMAN) == "wsman: failed — <b>IIS</b> & <img src='x'>\nline 2"
+    assert shown_tooltip(model, 0, Column.WSMAN) == "wsman: failed in 3.0 ms — <b>IIS</b> & <img src='x'>\nline 2"
 
 
 def text(model, row: int, column) -> str:  # type: ignore[no-untyped-def]
@@ -82,6 +78,7 @@ def text(model, row: int, column) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from gui.qt import Qt
     from gui.results_model import STATE_ROLE, Column, State
 
     key = model.all_keys()[0]
@@ -91,14 +88,19 @@ def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type
     with qtbot.waitSignal(model.dataChanged):
         model.apply({(k, run_id): (running(), False)})
     assert text(model, 0, Column.STATUS) == "Testing"
-    assert text(model, 0, Column.DNS) == "✔ 0.4 ms"
+    # The stage columns are compact marks; the time and detail are in the tooltip. A running stage is "…".
+    assert text(model, 0, Column.DNS) == "✔"
     assert text(model, 0, Column.TCP) == "…"
-    assert shown_tooltip(model, 0, Column.DNS) == "dns: ok — 10.0.0.7"
+    assert shown_tooltip(model, 0, Column.DNS) == "dns: ok in 0.4 ms — 10.0.0.7"
+    assert shown_tooltip(model, 0, Column.TCP) == "tcp: running"
+    running_colour = model.data(model.index(0, Column.TCP), Qt.ItemDataRole.ForegroundRole).color()
+    done_colour = model.data(model.index(0, Column.DNS), Qt.ItemDataRole.ForegroundRole).color()
+    assert running_colour != done_colour  # a running stage stands out from the finished ones
     model.apply({(k, run_id): (ok(), True)})
     assert model.data(model.index(0, Column.STATUS), STATE_ROLE) == State.OK.value
     assert text(model, 0, Column.VERSION) == "OS: 10.0.20348 SP: 0.0 Stack: 3.0"
-    assert text(model, 0, Column.VERDICT) == "OK"
-    assert text(model, 0, Column.TLS) == "-"
+    assert text(model, 0, Column.PROBLEM) == "OK — Windows Server 2022 (10.0.20348)"
+    assert text(model, 0, Column.TLS) == "\N{EN DASH}"  # skipped: neutral, neither a pass nor a failure
     assert text(model, 0, Column.TIME) == "12 ms"
     assert model.data(model.index(0, Column.STATUS), 1) is not None  # DecorationRole: an icon, not colour alone
 
@@ -114,7 +116,7 @@ def test_stale_and_after_final_updates_are_ignored(model) -> None:  # type: igno
     model.apply({(key, second): (failed(), True)})
     model.apply({(key, second): (running(), False)})  # nothing after a final
     assert text(model, 1, Column.STATUS) == "Failed"
-    assert text(model, 1, Column.VERDICT) == "Failed at tcp: refused"
+    assert text(model, 1, Column.PROBLEM) == "Port 5985 closed — WinRM not listening"
     model.apply({(999, 1): (ok(), True)})  # a removed row
 
 
@@ -138,7 +140,7 @@ def test_sorting_and_filtering_through_the_proxy(model) -> None:  # type: ignore
     proxy.set_failures_only(False)
     proxy.set_text("SRV03")
     assert proxy.rowCount() == 1
-    proxy.set_text("refused")  # matches the verdict
+    proxy.set_text("refused")  # matches the failure's own words, not only what the columns show
     assert proxy.rowCount() == 1
     proxy.set_text("")
     assert proxy.rowCount() == 3
@@ -151,8 +153,8 @@ def test_rows_as_text_and_remove(model) -> None:  # type: ignore[no-untyped-def]
     runs = model.start_run(model.all_keys()[:1])
     model.apply({(runs[0][0], runs[0][1]): (ok(), True)})
     copied = rows_as_text(model, model.all_keys()[:2]).splitlines()
-    assert copied[0].split("\t")[:3] == ["Status", "Target", "Endpoint"]
-    assert copied[1].split("\t")[0] == "OK" and len(copied[1].split("\t")) == 11
+    assert copied[0].split("\t")[:3] == ["Status", "Target", "Problem"]
+    assert copied[1].split("\t")[0] == "OK" and len(copied[1].split("\t")) == 12
     assert copied[2].split("\t")[0] == "Not tested"
     keys = model.all_keys()
     model.remove([keys[0], keys[2]])

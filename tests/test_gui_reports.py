@@ -24,7 +24,8 @@ pytestmark = pytest.mark.usefixtures("gui_home")
 MARKER = "Export-Marker-Secret-5d2"
 USER = "gui-export-user"  # our own name: live labs share one NTLM user file, the first password wins for a name
 CLI_KEYS = {"target", "endpoint", "ok", "result", "result_code", "failed_stage", "stages", "identify", "error",
-            "elapsed_ms", "started_at", "notes"}  # fmt: skip
+            "elapsed_ms", "started_at", "notes", "untested", "requires_authentication", "offered_schemes", "outcome",
+            "problem", "auth", "check"}  # fmt: skip
 SCENARIOS = ["winrm-http", "access-denied", "refused"]
 
 

@@ -56,7 +56,7 @@ def test_enter_runs_the_stages_and_ends_ok_with_the_version(qtbot: Any, window: 
     seen: list[str] = []
 
     def record(*_: Any) -> None:
-        seen.append(f"{window.model.data(window.model.index(0, 0))} {window.model.data(window.model.index(0, 6))}")
+        seen.append(f"{window.model.data(window.model.index(0, 0))} {window.model.data(window.model.index(0, Column.WSMAN))}")
 
     window.model.dataChanged.connect(record)
     press_enter(qtbot, window)
@@ -67,7 +67,9 @@ def test_enter_runs_the_stages_and_ends_ok_with_the_version(qtbot: Any, window: 
     number = window.model.row_number(row.key)
     cell = window.model.data(window.model.index(number, Column.VERSION))
     assert cell.startswith("OS: 10.0.20348")
-    assert window.model.data(window.model.index(number, Column.AUTH)).startswith("✔")
+    # The reason first: the Problem column says what answered, in words.
+    assert window.model.data(window.model.index(number, Column.PROBLEM)) == "OK — Windows Server 2022 (10.0.20348)"
+    assert window.model.data(window.model.index(number, Column.AUTH)) == "✔"
     assert window.model.data(window.model.index(number, Column.STATUS)) == "OK"
     assert "1 / 1, 0 failed" in window.progress_label.text()
 
@@ -305,7 +307,7 @@ def test_a_skipped_certificate_check_is_said_in_the_row_and_the_details(qtbot: A
     row = wait_final(qtbot, window)
     assert row.diagnosis.ok
     number = window.model.row_number(row.key)
-    assert "certificate not verified" in window.model.data(window.model.index(number, Column.VERDICT))
+    assert "certificate not verified" in window.model.data(window.model.index(number, Column.PROBLEM))
     assert "certificate not verified" in window.details.browser.toPlainText()
 
 

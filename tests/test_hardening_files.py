@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.importers import import_csv, import_text
-from core.targetlist import ListFileError, TargetList, list_to_json, load_list, save_list
+from core.listfile import ListFileError, list_to_json, load_list, save_list
+from core.targetlist import TargetList
 from tests.quality import tally
 from tests.test_targetlist import sample_list
 

@@ -5,7 +5,7 @@ then answers the shell's Create with a mutated CreateResponse, a fault with any 
 Every case runs a real test connection (timeout 2 s) against :class:`tests.hostile_server.HostileServer` and
 checks what a user would notice: one final result, within the timeout (+0.5 s), either OK (only when the answer
 is a valid IdentifyResponse) or a failure classified to the ``tcp``/``wsman`` stage with a real category
-(never ``NOT_SPECIFIED`` for HTTP-level junk: every such answer has a row in diagnosis.md), and no exception.
+(never ``NOT_SPECIFIED`` for HTTP-level junk: every such answer has a kind in docs/diagnosis.md), and no exception.
 """
 
 from __future__ import annotations
@@ -96,14 +96,14 @@ def run_against(
     with lock:
         assert finals == [(False, diagnosis.result)], finals
     if diagnosis.ok:
-        # OK means an IdentifyResponse, or (diagnosis.md, wsman) a 401 whose challenges show a listener.
+        # OK means an IdentifyResponse, or (docs/diagnosis.md, wsman) a 401 whose challenges show a listener.
         assert diagnosis.failure is None
         assert diagnosis.identify is not None or diagnosis.offered_schemes
     else:
         failure = diagnosis.failure
         assert failure is not None
         assert diagnosis.failed_stage in ("tcp", "wsman"), (diagnosis.failed_stage, failure.message)
-        # A well-formed SOAP fault with an unknown code is "other SOAP fault" in diagnosis.md: its category is the
+        # A well-formed SOAP fault with an unknown code is fault.other in docs/diagnosis.md: its category is the
         # fault's own (often none), shown verbatim. Everything else at the HTTP level has a row and a category.
         if not failure.message.startswith("SOAP fault"):
             assert failure.category is not MIErrorCategory.NOT_SPECIFIED, f"unclassified: {failure.message}"

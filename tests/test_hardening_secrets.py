@@ -28,8 +28,9 @@ import pytest
 
 from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials, cleanup
 from core.cli import main
+from core.exports import ticket_text
 from core.lab import Lab
-from core.report import diagnosis_to_dict, ticket_text
+from core.report import diagnosis_to_dict
 from core.stages.tls import NOTE_CA_NOT_VERIFIED
 from tests.quality import tally
 
@@ -166,7 +167,7 @@ def test_marker_password_appears_nowhere(
                 diagnosis = op.diagnosis
             outcomes.append(result.result_code)
             seen += [repr(result), str(result.error_message), repr(result.error_details), str(result.error_details)]
-            seen += [ticket_text(diagnosis), json.dumps(diagnosis_to_dict(diagnosis)), repr(diagnosis)]
+            seen += [ticket_text(diagnosis_to_dict(diagnosis)), json.dumps(diagnosis_to_dict(diagnosis)), repr(diagnosis)]
             if diagnosis.failure is not None:
                 seen += [repr(diagnosis.failure), repr(diagnosis.failure.as_error_details())]
     assert outcomes[0] is MIResult.OK and outcomes[4] is MIResult.OK
@@ -289,7 +290,7 @@ def test_skipping_the_ca_check_passes_tls_and_says_so(marker_lab: Lab, capsys: p
     assert tls.status is StageStatus.OK
     assert any("certificate not verified" in note for note in diagnosis.notes), diagnosis.notes
     assert NOTE_CA_NOT_VERIFIED in diagnosis_to_dict(diagnosis)["notes"]
-    assert "certificate not verified" in ticket_text(diagnosis)
+    assert "certificate not verified" in ticket_text(diagnosis_to_dict(diagnosis))
 
     out = io.StringIO()
     assert main(["check", "--skip-ca-check", "--timeout", "5", url], stdout=out) == 0

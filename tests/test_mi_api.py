@@ -1,4 +1,4 @@
-"""The MI semantics of design.md: one final result, nothing after it, cancel, close, flags, batches."""
+"""The MI semantics of docs/api.md: one final result, nothing after it, cancel, close, flags, batches."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from core.failures.codes import (
 from core.lab import SCENARIOS, Lab
 from tests.quality import tally
 
-# What a Windows client shows for the same failure, where diagnosis.md confirms a code.
+# What a Windows client shows for the same failure, where docs/diagnosis.md confirms a code.
 WINDOWS_CODES = {
     "refused": ERROR_WSMAN_CANNOT_CONNECT,
     "blackhole": ERROR_WSMAN_TIMEOUT,
@@ -53,7 +53,7 @@ def run(url: str, options: DestinationOptions) -> Diagnosis:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_scenario_ends_as_diagnosis_md_says(lab: Lab, name: str) -> None:
+def test_scenario_ends_as_the_diagnosis_table_says(lab: Lab, name: str) -> None:
     endpoint = lab.endpoint(name)
     diagnosis = run(endpoint.url, options_for(endpoint, lab, timeout=1.5))
     assert mismatch(endpoint, diagnosis) is None

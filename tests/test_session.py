@@ -138,7 +138,8 @@ def test_a_saved_list_turns_the_session_on_for_its_folder(
     shell_lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The CLI runs a list whose folder asks for the PowerShell endpoint: its target opens (and deletes) one."""
-    from core.targetlist import Folder, Settings, Target, TargetList, save_list
+    from core.listfile import save_list
+    from core.targetlist import Folder, Settings, Target, TargetList
 
     remoting = Folder("Remoting", Settings(session=True, remote_shell="powershell", auth="ntlm"),
                       targets=(Target(shell_lab.url("session-cmd")),))

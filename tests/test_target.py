@@ -1,4 +1,4 @@
-"""Every TARGET form design.md lists, and rejections that name the field."""
+"""Every TARGET form docs/cli.md lists, and rejections that name the field."""
 
 from __future__ import annotations
 

@@ -14,18 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import paths
-from core.targetlist import (
-    AUTH_METHODS,
-    Folder,
-    InvalidField,
-    ListFileError,
-    Settings,
-    Target,
-    TargetList,
-    list_to_json,
-    load_list,
-    save_list,
-)
+from core.listfile import ListFileError, list_to_json, load_list, save_list
+from core.targetlist import AUTH_METHODS, Folder, InvalidField, Settings, Target, TargetList
 from tests.quality import tally
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,7 +282,8 @@ def test_ten_thousand_targets_round_trip(tmp_path: Path) -> None:
 _KILLER = """
 import os, random, signal, sys, time
 from pathlib import Path
-from core.targetlist import Target, TargetList, save_list
+from core.targetlist import Target, TargetList
+from core.listfile import save_list
 base, iterations = Path(sys.argv[1]), int(sys.argv[2])
 rng = random.Random(int(sys.argv[3]))
 lists = [TargetList(f"gen{g}").add_targets([((f"F{i % 9}",), Target(f"h{i}.example", notes="x" * (g * 40)))

@@ -13,7 +13,7 @@ WINDOWS_2012R2 = b"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelop
 <wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor>
 <wsmid:ProductVersion>OS: 0.0.0 SP: 0.0 Stack: 3.0</wsmid:ProductVersion></wsmid:IdentifyResponse></s:Body></s:Envelope>"""
 
-# An authenticated answer with security profiles, as published for a 2012 R2 host (protocol.md section 4).
+# An authenticated answer with security profiles, as published for a 2012 R2 host (docs/protocol.md).
 WINDOWS_AUTHENTICATED = b"""<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xml:lang="en-US"><s:Header/>
 <s:Body><wsmid:IdentifyResponse xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd">
 <wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</wsmid:ProtocolVersion>

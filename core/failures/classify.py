@@ -8,16 +8,18 @@ oversized answer) outranks whatever error the stopped socket then raised.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from core.diagnosis import Failure
 from core.errors import Problem, Timeout
 from core.failures import Context, codes, failure
 from core.failures.codes import ERROR_ACCESS_DENIED, ERROR_WSMAN_OPERATION_TIMEDOUT
-from core.failures.session import ACCOUNT_NOTE
+from core.failures.session import ACCOUNT_NOTE, shell_facts
 from core.wire import StopReason
 from core.wsman import SoapFault, parse_fault
+
+if TYPE_CHECKING:
+    from core.shell import ShellTarget
 
 TimeoutKind = Callable[[Context], str]
 
@@ -89,26 +91,26 @@ _NOT_SERVED = {"DestinationUnreachable", "ActionNotSupported", "EndpointUnavaila
 
 
 def shell_problem(
-    status: int, headers: dict[str, str], body: bytes, shell: dict[str, str], local_account: bool | None, vendor: str
+    status: int, headers: dict[str, str], body: bytes, shell: ShellTarget, local_account: bool | None, vendor: str
 ) -> Problem:
     """A refused Create of a remote shell, by the fault's WSManFault code and subcode (never its localised text).
 
-    ``shell``: the shell's wording facts (``core.failures.session.shell_facts``). ``local_account``: True for a
-    local account other than the built-in Administrator (UAC may filter it), False for a domain account or the
-    built-in Administrator, None when the account's form cannot tell. ``vendor``: the IdentifyResponse's
-    ProductVendor; a service that is not Microsoft's has no shells to refuse.
+    ``local_account``: True for a local account other than the built-in Administrator (UAC may filter it), False
+    for a domain account or the built-in Administrator, None when the account's form cannot tell. ``vendor``: the
+    IdentifyResponse's ProductVendor; a service that is not Microsoft's has no shells to refuse.
     """
     windows = not vendor or "microsoft" in vendor.lower()
+    about = shell_facts(shell)
     fault = parse_fault(body) if status >= 400 else None
     if fault is None:
         if not windows and status in (400, 404, 405, 500, 501):
-            return Problem("session.no_shells", vendor=vendor, fault=f"HTTP {status}", **shell)
+            return Problem("session.no_shells", vendor=vendor, fault=f"HTTP {status}", **about)
         return answer_problem(status, headers, body, 0)
     subcode = (fault.subcode or "").rsplit(":", 1)[-1]
     code = fault.wsman_fault_code
     reason = fault.reason or fault.wsman_message or "no reason given"
     text = f"SOAP fault {fault.subcode or fault.code or '?'}: {reason}" + (f" (WSManFault {code})" if code else "")
-    facts: dict[str, Any] = {**shell, "fault": text, "wsman_fault_code": code}
+    facts: dict[str, Any] = {**about, "fault": text, "wsman_fault_code": code}
     if code is not None:
         facts["windows_code"] = code
     if not windows and (subcode in _NOT_SERVED or code == codes.ERROR_WSMAN_INVALID_RESOURCE_URI):
@@ -123,7 +125,8 @@ def shell_problem(
     if code in (ERROR_ACCESS_DENIED, codes.E_ACCESSDENIED) or subcode == "AccessDenied":
         if local_account:
             return Problem("session.local_account_filtered", **facts)
-        return Problem("session.access_denied", account_note=ACCOUNT_NOTE if local_account is None else "", **facts)
+        denied = "session.access_denied" if shell.is_powershell else "session.cmd_denied"
+        return Problem(denied, account_note=ACCOUNT_NOTE if local_account is None else "", **facts)
     if subcode == "QuotaLimit":
         return Problem("session.quota", **facts)
     if subcode in _NOT_SERVED:
@@ -132,6 +135,8 @@ def shell_problem(
 
 
 def _host_of(location: str) -> str:
+    from urllib.parse import urlsplit
+
     try:
         return urlsplit(location).hostname or location
     except ValueError:

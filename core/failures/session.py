@@ -31,19 +31,13 @@ ACCOUNT_NOTE = (
 
 
 def shell_facts(shell: ShellTarget) -> dict[str, str]:
-    """What the session kinds quote about the shell: its name, and the commands that fit a cmd shell or an endpoint."""
+    """What the session kinds quote about the shell: its name, and the commands that fit a cmd shell or an endpoint
+    (a fact that does not fit is empty, and a fix made only of it is left out)."""
     name = shell.configuration
     if shell.is_powershell:
         return {
             "shell_label": shell.label,
             "configuration": name,
-            "sd_command": f"Set-PSSessionConfiguration -Name {name} -ShowSecurityDescriptorUI",
-            "grant": "add it to Remote Management Users (or Administrators) on the target, or grant it Execute "
-            f"(Invoke) in `Set-PSSessionConfiguration -Name {name} -ShowSecurityDescriptorUI`",
-            "group": "Remote Management Users",
-            "endpoint_commands": "`Get-PSSessionConfiguration` lists them; `Enable-PSSessionConfiguration -Name "
-            f"{name}` turns a disabled one back on; `Register-PSSessionConfiguration -Name {name}` registers a custom "
-            "one; `Enable-PSRemoting -Force` registers the default ones",
             "enable_endpoint": f"Enable-PSSessionConfiguration -Name {name}",
             "list_endpoints": "Get-PSSessionConfiguration | Format-Table Name, Enabled, Permission",
             "plugin_quota": f"Set-Item WSMan:\\localhost\\Plugin\\{name}\\Quotas\\MaxShellsPerUser 25",
@@ -51,14 +45,6 @@ def shell_facts(shell: ShellTarget) -> dict[str, str]:
     return {
         "shell_label": shell.label,
         "configuration": "",
-        "sd_command": "winrm configSDDL default",
-        # pywinrm issue #336: Remote Management Users opens PowerShell endpoints, not the cmd shell (RootSDDL).
-        "grant": "add it to Administrators on the target, or grant it Execute (Invoke) in `winrm configSDDL "
-        "default` (the WinRM service's own descriptor; Remote Management Users is enough for PowerShell endpoints "
-        "but not for the cmd shell)",
-        "group": "Administrators",
-        "endpoint_commands": "`winrm enumerate winrm/config/plugin` lists what the service serves; `winrm "
-        "quickconfig` restores the default configuration",
         "enable_endpoint": "",
         "list_endpoints": "winrm enumerate winrm/config/plugin",
         "plugin_quota": "",
@@ -68,15 +54,35 @@ def shell_facts(shell: ShellTarget) -> dict[str, str]:
 KINDS = (
     Kind(
         "session.access_denied", "session", R.ACCESS_DENIED, C.ACCESS_DENIED,
-        problem="Not allowed to open a remote shell",
+        problem="Not allowed to open a PowerShell session",
         message="{user} was authenticated but may not open the {shell_label} ({fault}).",
-        hint="The endpoint's security descriptor leaves {user} out: {grant}.{account_note}",
+        hint="The endpoint's security descriptor leaves {user} out: add the account to Remote Management Users (or "
+        "Administrators) on the target, or grant it Execute (Invoke) with `Set-PSSessionConfiguration -Name "
+        "{configuration} -ShowSecurityDescriptorUI`. An endpoint switched off with Disable-PSSessionConfiguration "
+        "denies everyone until `Enable-PSSessionConfiguration -Name {configuration}`.{account_note}",
         detail="access denied",
         windows_code=codes.ERROR_ACCESS_DENIED,
         fixes=(
-            Fix(W.TARGET, 'Add-LocalGroupMember -Group "{group}" -Member {user}'),
-            Fix(W.TARGET, "{sd_command}", "who may open this shell"),
-            Fix(W.TARGET, "{enable_endpoint}", "only if Disable-PSSessionConfiguration denied everyone"),
+            Fix(W.TARGET, 'Add-LocalGroupMember -Group "Remote Management Users" -Member {user}'),
+            Fix(W.TARGET, "Set-PSSessionConfiguration -Name {configuration} -ShowSecurityDescriptorUI",
+                "who may open this endpoint"),
+            Fix(W.TARGET, "Enable-PSSessionConfiguration -Name {configuration}",
+                "only if Disable-PSSessionConfiguration denied everyone"),
+        ),
+    ),
+    Kind(
+        "session.cmd_denied", "session", R.ACCESS_DENIED, C.ACCESS_DENIED,
+        problem="Not allowed to open a cmd shell",
+        message="{user} was authenticated but may not open the {shell_label} ({fault}).",
+        hint="The WinRM service's own security descriptor (RootSDDL) leaves {user} out. By default it lets only "
+        "Administrators open a cmd shell: Remote Management Users is enough for PowerShell endpoints, not for "
+        "this. Add the account to Administrators on the target, or grant it Execute (Invoke) in `winrm configSDDL "
+        "default`.{account_note}",
+        detail="access denied",
+        windows_code=codes.ERROR_ACCESS_DENIED,
+        fixes=(
+            Fix(W.TARGET, "Add-LocalGroupMember -Group Administrators -Member {user}"),
+            Fix(W.TARGET, "winrm configSDDL default", "who may open the cmd shell"),
         ),
     ),
     Kind(
@@ -86,13 +92,13 @@ KINDS = (
         hint="{user} is a local account of the target. If it is a member of Administrators, UAC's remote "
         "restrictions remove that membership from network logons (LocalAccountTokenFilterPolicy is 0 by default), "
         "so it may not open a shell: set LocalAccountTokenFilterPolicy=1 on the target, or use the built-in "
-        "Administrator or a domain account. If it is not an administrator, {grant}.",
+        "Administrator or a domain account. If it is not an administrator, grant it access: Remote Management "
+        "Users opens PowerShell endpoints, `winrm configSDDL default` the cmd shell.",
         detail="access denied (local account)",
         windows_code=codes.ERROR_ACCESS_DENIED,
         fixes=(
             _TOKEN_FILTER,
             Fix(W.TARGET, "Get-LocalGroupMember -Group Administrators", "is the account an administrator?"),
-            Fix(W.TARGET, "{sd_command}", "who may open this shell"),
         ),
     ),
     Kind(
@@ -116,7 +122,9 @@ KINDS = (
         "session.no_endpoint", "session", R.NOT_FOUND, C.OBJECT_NOT_FOUND,
         problem="Remote endpoint not found or disabled",
         message="The service has no {shell_label} ({fault}).",
-        hint="The endpoint is not registered, or it is disabled, on the target: {endpoint_commands}.",
+        hint="The service serves no such endpoint: a PowerShell session configuration that is not registered or is "
+        "disabled (`Enable-PSRemoting -Force` registers the default ones, Register-PSSessionConfiguration a custom "
+        "one, Enable-PSSessionConfiguration turns one back on), or a shell resource URI no plugin serves.",
         detail="endpoint not found",
         windows_code=codes.ERROR_WSMAN_INVALID_RESOURCE_URI,
         fixes=(

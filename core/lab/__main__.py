@@ -6,7 +6,7 @@ import argparse
 import threading
 from collections.abc import Sequence
 
-from core.lab import SCENARIOS, Lab
+from core.lab import KERBEROS_SCENARIOS, SCENARIOS, Lab, kerberos_unavailable_reason
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -16,14 +16,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
                         help="extra delay before every HTTP response")
     parser.add_argument(
-        "--only", metavar="NAME[,NAME]", help=f"scenarios to run (of: {', '.join(SCENARIOS)})"
+        "--only", metavar="NAME[,NAME]",
+        help=f"scenarios to run (of: {', '.join(SCENARIOS)}; and with a KDC: {', '.join(KERBEROS_SCENARIOS)})",
     )
+    parser.add_argument("--kerberos", action="store_true",
+                        help="also run the Kerberos scenarios, with the lab's own MIT KDC")
     args = parser.parse_args(argv)
     only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
     try:
-        lab = Lab(scenarios=only, latency=args.latency)
+        lab = Lab(scenarios=only, latency=args.latency, kerberos=args.kerberos)
     except ValueError as exc:
         parser.error(str(exc))
+    if any(name in KERBEROS_SCENARIOS for name in (only or (KERBEROS_SCENARIOS if args.kerberos else ()))):
+        reason = kerberos_unavailable_reason()
+        if reason is not None:
+            parser.error(reason)
     with lab:
         width = max(len(e.name) for e in lab.endpoints) if lab.endpoints else 0
         for e in lab.endpoints:
@@ -31,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nCA file to trust for https: {lab.ca_file}")
         for user, password in lab.users.items():
             print(f"Test user: {user}  password: {password}  (a lab account, not a secret)")
+        if any(e.auth == "kerberos" for e in lab.endpoints):
+            # The lab's realms, for a Kerberos client in another shell (kinit, a script, the CLI).
+            print("\nKerberos (realm LAB.TEST): in another shell, first")
+            for name, value in lab.kerberos_environ.items():
+                print(f"  export {name}={value}")
         print("\nPress Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from email.utils import formatdate
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
@@ -39,6 +40,7 @@ class Response:
     def head(self, length: int | None = None) -> bytes:
         size = len(self.body) if length is None else length
         lines = [f"HTTP/1.1 {self.status} {self.reason}", *(f"{k}: {v}" for k, v in self.headers)]
+        lines.append(f"Date: {formatdate(usegmt=True)}")  # as every HTTP.sys answer: the server's clock
         lines.append(f"Content-Length: {size}")
         if self.close and not any(k.lower() == "connection" for k, _ in self.headers):
             lines.append("Connection: close")

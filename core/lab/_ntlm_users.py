@@ -4,7 +4,7 @@ pyspnego's NTLM acceptor only reads users from the file named by the process-wid
 NTLM_USER_FILE (spnego/_ntlm.py). So every live Lab in this process shares one private file holding the
 union of their users (smbpasswd format: hashes, never the cleartext password). Limitation: when two live
 labs give the same username different passwords, the lab registered first wins for NTLM; each lab still
-rejects users it does not know itself. NTLM users may be written `alice`, `.\\alice` or `LAB\\alice`.
+rejects users it does not know itself. NTLM users may be written `alice`, `.\\alice`, `LAB\\alice` or `alice@LAB.TEST`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import threading
 from collections.abc import Mapping
 
 from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1
+
+from core.lab.kdc import REALM
 
 _ENV = "NTLM_USER_FILE"
 LAB_DOMAIN = "LAB"
@@ -37,8 +39,9 @@ def _rewrite() -> None:
     for users in _live.values():
         for name, password in users.items():
             lm, nt = lmowfv1(password).hex().upper(), ntowfv1(password).hex().upper()
-            # NTLM matches the domain exactly: accept the forms a helpdesk types for a local account.
-            for qualified in (name, f".\\{name}", f"{LAB_DOMAIN}\\{name}"):
+            # NTLM matches the domain exactly: accept the forms a helpdesk types for a local account, and the
+            # UPN a Kerberos user name is, which Negotiate's fallback to NTLM sends as it is (as Windows does).
+            for qualified in (name, f".\\{name}", f"{LAB_DOMAIN}\\{name}", f"{name}@{REALM}"):
                 lines.setdefault(qualified.lower(), f"{qualified}:0:{lm}:{nt}:[U]:LCT-00000000\n")
     tmp = os.path.join(_dir, "users.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from core.lab._flavours import CREDSSP, KERBEROS, NEGOTIATE
+from core.lab._realms import DISABLED_USER, EXPIRED_USER, OFFLINE_REALM, REALM, SKEWED_REALM, UNKNOWN_USER
+
+DOMAIN_SCHEMES = (NEGOTIATE, KERBEROS)  # a domain member's default listener
 
 
 @dataclass(frozen=True)
@@ -21,16 +24,20 @@ class Scenario:
     flavour: str = "windows"  # which real server it behaves like (core/lab/_flavours.py)
     after_auth: str = "identify"  # authenticated answer: identify, access-denied, timeout-fault
     shells: str = "allowed"  # who may open remote shells (core/lab/_shells.py POLICIES)
+    keys: str | None = None  # Kerberos: the service keys the listener holds (_realms.KEYS); None = no Kerberos
+    host: str = "127.0.0.1"  # the name in the URL (Kerberos needs `localhost`: the only name with a principal)
     # What the demo tries, and the stage and failure kind (core.failures) it should end with; None: passes.
     auth: str = "none"
+    user: str | None = "{user}"  # over {user}, the lab's first user; None = the current identity (no password)
     wrong_password: bool = False
     allow_unencrypted: bool = False
-    user_form: str = "{user}"  # how the demo writes the lab's user: ".\\{user}" (a local account), "LAB\\{user}"
     open_shell: bool = False  # the session stage, and which shell it opens
     remote_shell: str = "cmd"
+    spn: str | None = None  # a service principal to ask for instead of HTTP/<host>, over {port}
     timeout: float | None = None  # the demo's deadline for this one, where the server is slow on purpose
     expect_stage: str | None = None
     expect_kind: str | None = None
+    expect_code: int | None = None  # the code Windows' own client shows (SSPI / NTSTATUS), where one is known
 
     @property
     def expect_ok(self) -> bool:
@@ -129,10 +136,10 @@ _ALL = (
              "Enter-PSSession does.", "winrm", scheme="https", cert="good", auth="ntlm", open_shell=True,
              remote_shell="powershell"),
     Scenario("session-denied", "The PowerShell endpoint's security descriptor leaves the domain user out.",
-             "winrm", auth="ntlm", user_form="LAB\\{user}", shells="denied", open_shell=True, remote_shell="powershell",
+             "winrm", auth="ntlm", user="LAB\\{user}", shells="denied", open_shell=True, remote_shell="powershell",
              **_fails("session", "session.access_denied")),
     Scenario("session-uac", "A local administrator, as a local account: UAC's remote restrictions filter its token.",
-             "winrm", auth="ntlm", user_form=".\\{user}", shells="uac", open_shell=True,
+             "winrm", auth="ntlm", user=".\\{user}", shells="uac", open_shell=True,
              **_fails("session", "session.local_account_filtered")),
     Scenario("session-quota", "The user already holds as many shells as MaxShellsPerUser allows.",
              "winrm", auth="ntlm", shells="quota", open_shell=True, **_fails("session", "session.quota")),
@@ -150,6 +157,53 @@ _ALL = (
              **_fails("session", "session.no_shells")),
 )
 
-SCENARIO_TABLE: dict[str, Scenario] = {s.name: s for s in _ALL}
-SCENARIOS: tuple[str, ...] = tuple(SCENARIO_TABLE)
-__all__ = ["SCENARIOS", "SCENARIO_TABLE", "Scenario"]
+# Kerberos: started only when asked for (Lab(kerberos=True) or by name), as they need a KDC (core/lab/kdc.py).
+# The codes are winerror.h's and ntstatus.h's (SEC_E_*, STATUS_*), as Windows' client reports each case.
+_LAB_USER = "{user}@" + REALM
+
+
+def _domain(name: str, description: str, kind: str | None = None, code: int | None = None, **options: Any) -> Scenario:
+    """A domain member's listener (it offers Negotiate and Kerberos), tried with Kerberos as the lab's user."""
+    fields: dict[str, Any] = {
+        "offers": DOMAIN_SCHEMES, "keys": "current", "host": "localhost", "auth": "kerberos", "user": _LAB_USER,
+    }
+    if kind is not None:
+        fields.update(expect_stage="auth", expect_kind=kind)
+    return Scenario(name, description, "winrm", **{**fields, **options}, expect_code=code)
+
+
+_KERBEROS = (
+    _domain("kerberos-http", "A domain member over HTTP: Kerberos, the message sealed with the session key."),
+    _domain("kerberos-https", "A domain member over HTTPS: Kerberos bound to the certificate (channel binding).",
+            scheme="https", cert="good"),
+    _domain("negotiate-kerberos", "Negotiate with a name that has a service principal: Kerberos is chosen.",
+            auth="negotiate"),
+    _domain("negotiate-ntlm-ip", "Negotiate to an IP address: no ticket names an address, so NTLM is used.",
+            auth="negotiate", host="127.0.0.1", user="{user}"),
+    _domain("kerberos-wrong-password", "Kerberos with a wrong password: the KDC refuses pre-authentication.",
+            "auth.logon_denied", 0x8009030C, wrong_password=True),  # SEC_E_LOGON_DENIED
+    _domain("kerberos-unknown-user", "Kerberos for a user the domain does not know.",
+            "auth.unknown_user", 0x8009030C, user=f"{UNKNOWN_USER}@{REALM}"),  # SEC_E_LOGON_DENIED
+    _domain("kerberos-no-kdc", "Kerberos for a user whose domain controller cannot be reached.",
+            "auth.no_authority", 0x80090311, user="{user}@" + OFFLINE_REALM),  # SEC_E_NO_AUTHENTICATING_AUTHORITY
+    _domain("kerberos-no-spn", "Kerberos asking for HTTP/localhost:<port> (-IncludePortInSPN): nobody registered "
+            "that principal.", "auth.target_unknown", 0x80090303, spn="HTTP/localhost:{port}"),  # SEC_E_TARGET_UNKNOWN
+    _domain("kerberos-stale-key", "The service holds out-of-date keys for HTTP/localhost (a stale keytab, a "
+            "duplicate SPN): it cannot open the ticket.", "auth.wrong_principal", 0x80090322,
+            keys="stale"),  # SEC_E_WRONG_PRINCIPAL
+    _domain("kerberos-clock-skew", "The server's clock is ten minutes ahead of its domain controller's.",
+            "auth.time_skew", 0x80090324, keys="skewed", user="{user}@" + SKEWED_REALM),  # SEC_E_TIME_SKEW
+    _domain("kerberos-password-expired", "Kerberos for a user whose password has expired.",
+            "auth.password_expired", 0xC0000071, user=f"{EXPIRED_USER}@{REALM}"),  # STATUS_PASSWORD_EXPIRED
+    _domain("kerberos-account-disabled", "Kerberos for a disabled account.",
+            "auth.account_revoked", 0xC0000072, user=f"{DISABLED_USER}@{REALM}"),  # STATUS_ACCOUNT_DISABLED
+    _domain("kerberos-no-ticket", "Kerberos as the current user, who has no ticket (not logged on to the domain).",
+            "auth.no_credentials", 0x8009030E, user=None),  # SEC_E_NO_CREDENTIALS
+    _domain("kerberos-ip", "Kerberos alone to an IP address: refused before anything is sent.",
+            "auth.kerberos_to_address", host="127.0.0.1"),
+)
+
+SCENARIO_TABLE: dict[str, Scenario] = {s.name: s for s in (*_ALL, *_KERBEROS)}
+SCENARIOS: tuple[str, ...] = tuple(s.name for s in _ALL)  # what Lab() runs by default
+KERBEROS_SCENARIOS: tuple[str, ...] = tuple(s.name for s in _KERBEROS)
+__all__ = ["KERBEROS_SCENARIOS", "SCENARIOS", "SCENARIO_TABLE", "Scenario"]

@@ -15,7 +15,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.lab import _xml
 from core.lab._flavours import FLAVOURS
@@ -23,6 +23,9 @@ from core.lab._http import HTTPAPI, Refuse, Request, RequestReader, Response, ht
 from core.lab._scenarios import Scenario
 from core.lab._shells import ShellTable
 from core.lab._winrm import SOAP_TYPE, ConnState, WinRMListener
+
+if TYPE_CHECKING:
+    from core.lab._kerberos import KerberosService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,13 +55,14 @@ class Endpoint:
         latency: float,
         tls: ssl.SSLContext | None,
         shells: ShellTable,
+        kerberos: KerberosService | None = None,
         shell_latency: float = 0.0,
     ) -> None:
         self.scenario = scenario
         self.latency = latency
         self.tls = tls
         flavour = FLAVOURS[scenario.flavour]
-        self.listener = WinRMListener(scenario, flavour, users, tls is not None, shells, shell_latency)
+        self.listener = WinRMListener(scenario, flavour, users, tls is not None, shells, kerberos, shell_latency)
 
     # ---- connection level -------------------------------------------------------------------------------
 

@@ -209,7 +209,7 @@ def refusal(policy: str, request: Request, logon: str, basic: bool, table: Shell
     if uri != CMD_URI and (name not in REGISTERED or policy == "powershell-disabled"):
         return no_resource_fault(uri)
     user = _user(logon)
-    local = basic or "\\" not in logon or logon.startswith(".\\")
+    local = basic or logon.startswith(".\\") or ("\\" not in logon and "@" not in logon)
     if (policy == "denied" and user != "administrator") or (policy == "uac" and local and user != "administrator"):
         return _xml.ACCESS_DENIED_FAULT
     if policy == "quota" and table.live(endpoint, user) >= MAX_SHELLS_PER_USER:

@@ -2,8 +2,10 @@
 
 Basic checks the lab's users; NTLM (alone or inside Negotiate) and CredSSP are pyspnego's own acceptors (never the
 platform's: on Windows that would be SSPI, checking the lab user against the machine's real accounts), reading users
-from the lab's NTLM user file. Over HTTP, messages after an NTLM or CredSSP handshake are sealed (MS-WSMV). An
-authenticated request is an Identify, or a Create or Delete of a remote shell (``_shells``).
+from the lab's NTLM user file. A listener given a Kerberos service (core/lab/_kerberos.py) also accepts Kerberos,
+alone or inside Negotiate, with its keytab. Over HTTP, messages after a handshake are sealed (MS-WSMV) in the
+protocol the client chose. An authenticated request is an Identify, or a Create or Delete of a remote shell
+(``_shells``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import spnego
 
@@ -23,9 +26,12 @@ from core.lab._flavours import Anonymous, Flavour
 from core.lab._http import HTTPAPI, Request, Response, html_page
 from core.lab._scenarios import Scenario
 
+if TYPE_CHECKING:
+    from core.lab._kerberos import KerberosService
+
 log = logging.getLogger(__name__)
 SOAP_TYPE = "application/soap+xml;charset=UTF-8"
-_SCHEMES = {"negotiate": "Negotiate", "ntlm": "NTLM", "credssp": "CredSSP"}
+_SCHEMES = {"negotiate": "Negotiate", "ntlm": "NTLM", "kerberos": "Kerberos", "credssp": "CredSSP"}
 
 
 @dataclass
@@ -34,7 +40,6 @@ class ConnState:
 
     ctx: spnego.ContextProxy | None = None
     user: str | None = None
-    sealing_protocol: str = sealing.SPNEGO
     challenged: bool = False  # the last answer on this connection was a 401 that left it open
     logon: str = ""  # the authenticated user as the client wrote it (".\\alice", "LAB\\alice"): who opens shells
 
@@ -47,6 +52,7 @@ class WinRMListener:
         users: Mapping[str, str],
         tls: bool,
         shells: _shells.ShellTable,
+        kerberos: KerberosService | None = None,
         shell_latency: float = 0.0,
     ) -> None:
         self.scenario = scenario
@@ -55,6 +61,7 @@ class WinRMListener:
         self.flavour = flavour
         self.users = {name.lower(): (name, password) for name, password in users.items()}
         self.tls = tls
+        self.kerberos = kerberos
         self.offers = scenario.offers if scenario.offers is not None else flavour.offers
 
     def respond(self, state: ConnState, request: Request) -> Response | None:
@@ -110,14 +117,19 @@ class WinRMListener:
         """Whether a handshake under this Authorization scheme is taken up at all."""
         if header_scheme == "credssp":
             return self._offered("credssp")
-        return self._offered("negotiate") and self.flavour.accepts_ntlm
+        if header_scheme == "kerberos":
+            return self._offered("kerberos") and self.kerberos is not None
+        return self._offered("negotiate") and (self.flavour.accepts_ntlm or self.kerberos is not None)
 
-    def _challenge(self, *extra: tuple[str, str]) -> Response:
-        challenges = [("WWW-Authenticate", scheme) for scheme in self.offers]
-        return Response(401, "Unauthorized", [*self._server, *challenges, *extra])
+    def _challenge(self, answer: str | None = None) -> Response:
+        """The 401 with every offer; ``answer`` ("Scheme token", a refused ticket's KRB-ERROR) stands in for its
+        scheme's bare offer, as Windows sends it."""
+        name = answer.split(" ")[0].lower() if answer else None
+        offers = [answer if answer and name == s.split(" ")[0].lower() else s for s in self.offers]
+        return Response(401, "Unauthorized", [*self._server, *(("WWW-Authenticate", offer) for offer in offers)])
 
-    def _failed_logon(self) -> Response:
-        response = self._challenge()
+    def _failed_logon(self, answer: str | None = None) -> Response:
+        response = self._challenge(answer)
         response.delay = self.flavour.failed_logon_delay
         return response
 
@@ -145,17 +157,21 @@ class WinRMListener:
         except binascii.Error:
             return self._challenge(), []
         first = raw[:1] == b"\x60" or raw.startswith(b"NTLMSSP\0\1") or (scheme == "CredSSP" and raw[:1] == b"\x16")
-        if state.ctx is None or state.ctx.complete or first:
+        if state.ctx is None or state.ctx.complete or first or scheme == "Kerberos":
             # The first token of a handshake (again, when a client re-authenticates on this connection).
-            protocol = "credssp" if scheme == "CredSSP" else "negotiate"
-            state.ctx = spnego.server(protocol=protocol, options=spnego.NegotiateOptions.use_negotiate)
-            state.sealing_protocol = sealing.CREDSSP if scheme == "CredSSP" else sealing.SPNEGO
+            if scheme == "CredSSP":
+                state.ctx = spnego.server(protocol="credssp", options=spnego.NegotiateOptions.use_negotiate)
+            elif self.kerberos is not None:
+                state.ctx = self.kerberos.acceptor(scheme, raw)
+            else:
+                state.ctx = spnego.server(protocol="negotiate", options=spnego.NegotiateOptions.use_negotiate)
             state.user = None
         try:
             out = state.ctx.step(raw)
-        except Exception:  # any malformed token or wrong password is a failed logon, nothing more
+        except Exception as exc:  # any malformed token, wrong password or refused ticket is a failed logon
             state.ctx = None
-            return self._failed_logon(), []
+            refusal = self.kerberos.refusal(scheme, raw, exc) if self.kerberos is not None else None
+            return self._failed_logon(refusal), []
         headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
         if not state.ctx.complete:
             return Response(401, "Unauthorized", [*self._server, *headers]), []
@@ -173,7 +189,8 @@ class WinRMListener:
         self, state: ConnState, request: Request, basic: str, extra: list[tuple[str, str]]
     ) -> Response:
         body = request.body
-        sealed = not basic and sealing.sealed_protocol(request.header("content-type")) is not None
+        protocol = sealing.sealed_protocol(request.header("content-type"))
+        sealed = not basic and protocol is not None
         if sealed:
             assert state.ctx is not None
             try:
@@ -191,9 +208,11 @@ class WinRMListener:
         response = self._answer(body, basic or state.logon, bool(basic))
         response.headers.extend(extra)
         if sealed:
-            assert state.ctx is not None
-            response.body = sealing.seal(state.ctx, response.body, state.sealing_protocol)
-            content_type = sealing.content_type(state.sealing_protocol)
+            assert state.ctx is not None and protocol is not None
+            # Sealed in the protocol the client used: Windows takes either with either scheme (pywinrm's kerberos
+            # sends Negotiate tokens and seals as SPNEGO).
+            response.body = sealing.seal(state.ctx, response.body, protocol)
+            content_type = sealing.content_type(protocol)
             response.headers = [(k, content_type if k == "Content-Type" else v) for k, v in response.headers]
         return response
 

@@ -26,7 +26,7 @@ IDENTIFY_REQUEST = (
 
 
 def windows_identify(product_version: str, profiles: tuple[str, ...] = (), lang: bool = True) -> bytes:
-    """Windows' shape: `xml:lang` on the Envelope, `wsmid` declared on IdentifyResponse (protocol.md §2).
+    """Windows' shape: `xml:lang` on the Envelope, `wsmid` declared on IdentifyResponse (docs/protocol.md §5).
 
     Without `lang` it is exactly the Server 2008 R2 / 2012 R2 samples of chef/knife-windows
     spec/unit/knife/wsman_test_spec.rb (Apache-2.0).

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from core.failures import KINDS
-from core.lab import _ntlm_users
+from core.lab import _ntlm_users, kdc
 from core.lab._certs import Pki, make_pki
-from core.lab._scenarios import SCENARIO_TABLE, SCENARIOS, Scenario
+from core.lab._realms import Realms
+from core.lab._scenarios import KERBEROS_SCENARIOS, SCENARIO_TABLE, SCENARIOS, Scenario
 from core.lab._server import Blackhole, CertificateGate, Endpoint, LoopThread, free_port
 from core.lab._shells import ShellRecord, ShellTable, stale_shells
 
-HOST = "127.0.0.1"  # the lab never listens anywhere else
+HOST = "127.0.0.1"  # the lab never listens anywhere else (Kerberos endpoints are named `localhost`, its alias)
 DEFAULT_USERS: Mapping[str, str] = {"alice": "Lab-Passw0rd!"}
 WRONG_PASSWORD = "Not-The-Passw0rd!"  # noqa: S105 - deliberately wrong, for the demo
 
@@ -33,7 +34,7 @@ class LabEndpoint:
     transport: str  # "http" / "https", as in the URL
     description: str
     auth: str  # an AuthType value: "none", "basic", "ntlm", …
-    username: str | None
+    username: str | None  # None with auth: the current identity (Kerberos: the ticket cache)
     password: str | None  # for wrong-password: the deliberately wrong one
     allow_unencrypted: bool  # Basic over plain HTTP, where the scenario is about a server that wants it
     open_shell: bool  # the demo turns the session stage on, and opens this shell
@@ -42,6 +43,8 @@ class LabEndpoint:
     expect_ok: bool
     expect_stage: str | None  # a stage's name (core.stages), e.g. "tcp"
     expect_kind: str | None  # the failure kind (core.failures), e.g. "tcp.refused"
+    spn: str | None = None  # the service principal to ask for, when not HTTP/<host>
+    expect_code: int | None = None  # what Windows' own client reports (SSPI / NTSTATUS code)
 
     @property
     def expect_result(self) -> str:
@@ -53,6 +56,11 @@ class LabEndpoint:
         return KINDS[self.expect_kind].category.name if self.expect_kind else None
 
 
+def kerberos_unavailable_reason() -> str | None:
+    """Why this machine cannot run the Kerberos scenarios, and what to install (None: it can)."""
+    return kdc.unavailable_reason()
+
+
 class Lab:
     """Local WS-Management endpoints that behave like Windows WinRM and like broken machines."""
 
@@ -61,10 +69,13 @@ class Lab:
         scenarios: Sequence[str] | None = None,
         users: Mapping[str, str] | None = None,
         latency: float = 0.0,
+        kerberos: bool = False,
         shell_latency: float = 0.0,
     ) -> None:
-        """``latency``: seconds before every answer; ``shell_latency``: how long opening a shell takes on top."""
-        names = list(SCENARIOS if scenarios is None else scenarios)
+        """`kerberos` adds the Kerberos scenarios to the default set; naming one also starts the lab's KDCs.
+        `latency`: seconds before every answer; `shell_latency`: how long opening a remote shell takes on top."""
+        default = (*SCENARIOS, *KERBEROS_SCENARIOS) if kerberos else SCENARIOS
+        names = list(default if scenarios is None else scenarios)
         unknown = [n for n in names if n not in SCENARIO_TABLE]
         if unknown:
             raise ValueError(f"unknown lab scenarios: {', '.join(unknown)}")
@@ -80,6 +91,7 @@ class Lab:
         self._loop: LoopThread | None = None
         self._side_servers: list[Blackhole | CertificateGate] = []  # those not on the event loop
         self._endpoints: dict[str, LabEndpoint] = {}
+        self._realms: Realms | None = None
         self._shells = ShellTable()
 
     # ---- lifecycle --------------------------------------------------------------------------------------
@@ -98,6 +110,9 @@ class Lab:
         pki = make_pki(self._tmp)
         self._ca_file = pki.ca_file
         _ntlm_users.register(id(self), self._users)
+        if any(s.keys for s in self._scenarios):
+            self._realms = Realms(self._tmp, self._users)
+            self._realms.start()
         self._loop = LoopThread()
         self._loop.start()
         for scenario in self._scenarios:
@@ -112,11 +127,17 @@ class Lab:
                 self._side_servers.append(gate)
                 port = gate.port
             else:
+                kerberos = None
+                if scenario.keys and self._realms:
+                    certificate = getattr(pki, scenario.cert)[0] if scenario.cert else None
+                    kerberos = self._realms.service(scenario.keys, certificate)
                 if scenario.shells == "quota":
                     for record in stale_shells(scenario.name, list(self._users)):
                         self._shells.add(record)
                 tls = _tls_context(pki, scenario)
-                endpoint = Endpoint(scenario, self._users, self._latency, tls, self._shells, self._shell_latency)
+                endpoint = Endpoint(
+                    scenario, self._users, self._latency, tls, self._shells, kerberos, self._shell_latency
+                )
                 port = self._loop.call(self._loop.listen(endpoint))
             self._endpoints[scenario.name] = self._describe(scenario, port)
 
@@ -128,6 +149,9 @@ class Lab:
         for server in self._side_servers:
             server.close()
         self._side_servers.clear()
+        if self._realms is not None:
+            self._realms.stop()
+            self._realms = None
         _ntlm_users.unregister(id(self))
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -182,16 +206,37 @@ class Lab:
             time.sleep(0.02)
         return still
 
+    @property
+    def kerberos_environ(self) -> dict[str, str]:
+        """The environment a Kerberos client of this lab needs: its krb5.conf and an empty ticket cache.
+
+        Every variable by which MIT krb5 finds files points into the lab's own directory, so a client given
+        this environment never reads /etc/krb5.conf nor touches the user's own tickets.
+        """
+        if self._realms is None:
+            raise RuntimeError("the lab runs no Kerberos scenario")
+        return self._realms.environ
+
+    def kinit(self, ccache: str, user: str | None = None) -> str:
+        """Log `user` (default: the first) on to the lab's realm into `ccache` with `kinit`; the principal."""
+        if self._realms is None:
+            raise RuntimeError("the lab runs no Kerberos scenario")
+        name = user or next(iter(self._users))
+        self._realms.lab.kinit(name, self._users[name], ccache, self._realms.config)
+        return self._realms.lab.principal(name)
+
     def _describe(self, scenario: Scenario, port: int) -> LabEndpoint:
-        user = next(iter(self._users), None) if scenario.auth != "none" else None
-        username = password = None
-        if user is not None:
-            username = scenario.user_form.format(user=user)
-            password = WRONG_PASSWORD if scenario.wrong_password else self._users[user]
+        first = next(iter(self._users), None)
+        username = None
+        if scenario.auth != "none" and scenario.user is not None and first is not None:
+            username = scenario.user.format(user=first)
+        password = None
+        if username is not None and first is not None:
+            password = WRONG_PASSWORD if scenario.wrong_password else self._users[first]
         return LabEndpoint(
             name=scenario.name,
-            url=f"{scenario.scheme}://{HOST}:{port}/wsman",
-            host=HOST,
+            url=f"{scenario.scheme}://{scenario.host}:{port}/wsman",
+            host=scenario.host,
             port=port,
             transport=scenario.scheme,
             description=scenario.description,
@@ -205,6 +250,8 @@ class Lab:
             expect_ok=scenario.expect_ok,
             expect_stage=scenario.expect_stage,
             expect_kind=scenario.expect_kind,
+            spn=scenario.spn.format(port=port) if scenario.spn else None,
+            expect_code=scenario.expect_code,
         )
 
 

@@ -7,7 +7,6 @@ client and returns the authenticated IdentifyResponse. Library errors are turned
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,6 +70,7 @@ class Scheme:
     https_only: bool = False
     enable_command: str = ""  # PowerShell on the target that enables it on the WinRM service
     enable_note: str = ""  # said after the command in the hint ("use it over HTTPS only")
+    test_wsman: str = ""  # its name for Test-WSMan -Authentication (the same check from a Windows PC); "" for none
 
     def offered_in(self, offered: tuple[str, ...]) -> bool:
         names = {challenge.split(" ", 1)[0].strip().lower() for challenge in offered}
@@ -102,6 +102,8 @@ class Scheme:
 def end_point_hash(der: bytes) -> bytes | None:
     """RFC 5929 ``tls-server-end-point``: the certificate's hash with its signature's algorithm (SHA-256 at least);
     None for a certificate whose algorithm cannot be told."""
+    import hashlib
+
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
 

@@ -13,5 +13,6 @@ class CredSsp(TokenScheme):
     challenge_names: tuple[str, ...] = ("credssp",)
     protocol = "credssp"
     header = "CredSSP"
+    test_wsman = "Credssp"
     sealing_protocol = sealing.CREDSSP
     enable_command = "Enable-WSManCredSSP -Role Server"

@@ -13,6 +13,7 @@ class Kerberos(TokenScheme):
     challenge_names: tuple[str, ...] = ("kerberos", "negotiate")
     protocol = "kerberos"
     header = "Kerberos"
+    test_wsman = "Kerberos"
     sealing_protocol = sealing.KERBEROS
     install_hint = (
         "Kerberos needs the python-gssapi package and the system's Kerberos libraries (Debian: libkrb5-3), or "

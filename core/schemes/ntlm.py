@@ -14,6 +14,7 @@ class Ntlm(TokenScheme):
     # A Windows listener takes NTLM through Negotiate; some stacks also offer bare NTLM.
     challenge_names: tuple[str, ...] = ("negotiate", "ntlm")
     protocol = "ntlm"
+    test_wsman = "Negotiate"  # Windows' client sends NTLM inside Negotiate where Kerberos cannot be had
 
     def header_for(self, offered: tuple[str, ...]) -> str:
         names = {challenge.split(" ", 1)[0].strip().lower() for challenge in offered}

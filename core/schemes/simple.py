@@ -25,6 +25,7 @@ class Basic(Scheme):
     challenge_names: tuple[str, ...] = ("basic",)
     enable_command = "Set-Item WSMan:\\localhost\\Service\\Auth\\Basic $true"
     enable_note = "use it over HTTPS only"
+    test_wsman = "Basic"
 
     def authenticate(self, conversation: Conversation) -> Authenticated:
         creds = conversation.user
@@ -43,6 +44,7 @@ class Certificate(Scheme):
     auth = AuthType.CERTIFICATE
     label = "Client certificate"
     https_only = True
+    test_wsman = "ClientCertificate"
 
     def check(self, options: DestinationOptions) -> tuple[str, str] | None:
         problem = super().check(options)

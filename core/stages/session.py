@@ -17,7 +17,6 @@ from core import cleanup
 from core.diagnosis import IdentifyInfo
 from core.errors import Problem
 from core.failures.classify import shell_problem
-from core.failures.session import shell_facts
 from core.http import HttpClient, Reply
 from core.mi import AuthType, UserCredentials
 from core.schemes import Conversation
@@ -60,9 +59,7 @@ def _open_and_delete(probe: Probe, send: Callable[[bytes], Reply], shell: ShellT
         raise
     if reply.status != 200:
         vendor = probe.identify.product_vendor if probe.identify else ""
-        raise shell_problem(
-            reply.status, reply.header_map, reply.body, shell_facts(shell), _local_account(probe), vendor
-        )
+        raise shell_problem(reply.status, reply.header_map, reply.body, shell, _local_account(probe), vendor)
     try:
         created = created_shell(reply.body)
     except XmlError as exc:
