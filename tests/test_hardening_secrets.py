@@ -26,10 +26,10 @@ import pytest
 
 from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials
 from core.cli import main
-from core.exports import ticket_text
 from core.lab import Lab
 from core.report import diagnosis_to_dict
 from core.stages.tls import NOTE_CA_NOT_VERIFIED
+from core.textreport import ticket_text
 from tests.quality import tally
 
 MARKER = "Marker-Pa55-9f1c"
