@@ -325,7 +325,7 @@ def _render(diagnosis: Diagnosis, as_json: bool) -> str:
     result = diagnosis_to_dict(diagnosis)
     if as_json:
         return json.dumps(result, ensure_ascii=False) + "\n"
-    from core.exports import text_block
+    from core.textreport import text_block
 
     return text_block(result)
 

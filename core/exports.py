@@ -1,7 +1,8 @@
-"""Every rendering of results a helpdesk hands on: the CLI's text, Copy for ticket, JSON lines, CSV, printable HTML.
+"""Results as files a helpdesk hands on: JSON lines (as the CLI prints them), CSV for spreadsheets, printable HTML.
 
 The input is always the result dict of the CLI's ``--json`` schema (docs/cli.md, built by
-``core.report.diagnosis_to_dict``), so every format says the same thing in the same words. Missing keys are shown as
+``core.report.diagnosis_to_dict``), so every format says the same thing in the same words as the plain-text ones
+(``core.textreport``). Missing keys are shown as
 blanks, not errors, so a partial or older result (a cancelled run, the history file) can still be reported.
 """
 
@@ -19,8 +20,16 @@ from typing import Any
 
 from core.atomicfile import atomic_write_bytes
 from core.stages import STAGE_NAMES
-
-Result = Mapping[str, Any]
+from core.textreport import (
+    Result,
+    as_text,
+    fixes,
+    is_cancelled,
+    ms_text,
+    problem_text,
+    short_verdict,
+    windows_code_text,
+)
 
 STAGES = STAGE_NAMES  # the registry's order: a new stage gets its column here by itself
 STATUS_TEXT = {
@@ -56,55 +65,8 @@ def spreadsheet_unescape(cell: str) -> str:
     return cell
 
 
-def is_cancelled(result: Result) -> bool:
-    return any(s.get("status") == "cancelled" for s in result.get("stages") or ())
-
-
-def short_verdict(result: Result) -> str:
-    """Short and groupable ("OK", "Failed at auth", "Cancelled"): report headings and the CSV's verdict column.
-    The result's own ``outcome`` where it has one (``core.report.outcome``); worked out for older results."""
-    if result.get("outcome"):
-        return str(result["outcome"])
-    if result.get("ok"):
-        return "OK"
-    if is_cancelled(result):
-        return "Cancelled"
-    stage = result.get("failed_stage")
-    return f"Failed at {stage}" if stage else "Invalid input"
-
-
-def problem_text(result: Result) -> str:
-    """The reason in plain words (``core.report.problem``); the short verdict for results older than it."""
-    return _text(result.get("problem")) or short_verdict(result)
-
-
-def fixes(result: Result) -> list[tuple[str, str, str]]:
-    """(where it runs, command, purpose) of each fix, in the catalogue's order."""
-    error = result.get("error") or {}
-    return [(_WHERE.get(str(f.get("where")), _text(f.get("where"))), _text(f.get("command")), _text(f.get("purpose")))
-            for f in error.get("fix") or () if f.get("command")]
-
-
-_WHERE = {"target": "on the target", "client": "on this PC", "domain": "in the domain"}
-
-
-def windows_code_text(code: Any) -> str:
-    """``5 (0x00000005)``; negative HRESULTs are shown as Windows prints them (``0x80338012``)."""
-    if isinstance(code, bool) or not isinstance(code, int):
-        return "" if code is None else str(code)
-    return f"{code} (0x{code & 0xFFFFFFFF:08X})"
-
-
 def _stage_map(result: Result) -> dict[str, Mapping[str, Any]]:
     return {str(s.get("name")): s for s in result.get("stages") or ()}
-
-
-def _ms(value: Any) -> str:
-    return f"{value:g} ms" if isinstance(value, int | float) and not isinstance(value, bool) else ""
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 # --- JSON lines and CSV ------------------------------------------------------------------------------------
@@ -124,101 +86,30 @@ def results_to_csv(results: Iterable[Result]) -> str:
         identify = r.get("identify") or {}
         error = r.get("error") or {}
         row: dict[str, str] = {
-            "target": _text(r.get("target")),
-            "endpoint": _text(r.get("endpoint")),
+            "target": as_text(r.get("target")),
+            "endpoint": as_text(r.get("endpoint")),
             "verdict": short_verdict(r),
             "problem": problem_text(r),
-            "result": _text(r.get("result")),
-            "failed_stage": _text(r.get("failed_stage")),
-            "product_vendor": _text(identify.get("product_vendor")),
-            "product_version": _text(identify.get("product_version")),
-            "kind": _text(error.get("kind")),
+            "result": as_text(r.get("result")),
+            "failed_stage": as_text(r.get("failed_stage")),
+            "product_vendor": as_text(identify.get("product_vendor")),
+            "product_version": as_text(identify.get("product_version")),
+            "kind": as_text(error.get("kind")),
             "windows_code": windows_code_text(error.get("windows_code")),
-            "wsman_fault_code": _text(error.get("wsman_fault_code")),
-            "message": _text(error.get("message")),
-            "hint": _text(error.get("hint")),
+            "wsman_fault_code": as_text(error.get("wsman_fault_code")),
+            "message": as_text(error.get("message")),
+            "hint": as_text(error.get("hint")),
             "fix": " ; ".join(f"{command} ({where})" for where, command, _ in fixes(r)),
-            "check": _text(r.get("check")),
+            "check": as_text(r.get("check")),
             "notes": "; ".join(str(n) for n in r.get("notes") or ()),
-            "started_at": _text(r.get("started_at")),
-            "elapsed_ms": _text(r.get("elapsed_ms")),
+            "started_at": as_text(r.get("started_at")),
+            "elapsed_ms": as_text(r.get("elapsed_ms")),
         }
         for name in STAGES:
             stage = stages.get(name)
-            row[name] = "" if stage is None else f"{stage.get('status', '')} {_ms(stage.get('elapsed_ms'))}".strip()
+            row[name] = "" if stage is None else f"{stage.get('status', '')} {ms_text(stage.get('elapsed_ms'))}".strip()
         writer.writerow([spreadsheet_safe(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()
-
-
-# --- text: the CLI and Copy for ticket ----------------------------------------------------------------------
-
-
-def text_block(result: Result) -> str:
-    """What the CLI prints for one target: a line with the result, then what answered or what went wrong."""
-    mark = "OK  " if result.get("ok") else "FAIL"
-    elapsed = _number(result.get("elapsed_ms"))
-    lines = [f"{mark} {_text(result.get('target')):<28} {problem_text(result)}  ({elapsed} ms)"]
-    identify = result.get("identify")
-    if identify and result.get("ok"):
-        lines.append(f"     {_text(identify.get('product_vendor'))}; {_text(identify.get('product_version'))}")
-    lines += [f"     note: {note}" for note in result.get("notes") or ()]
-    error = result.get("error")
-    if error:
-        code = error.get("windows_code")
-        code_text = f", Windows code {windows_code_text(code)}" if code is not None else ""
-        lines.append(f"     {_text(error.get('message'))}")
-        lines.append(f"     {_text(result.get('result'))} ({_text(result.get('result_code'))}), "
-                     f"{_text(error.get('category'))}{code_text}")
-        lines.append(f"     try: {_text(error.get('hint'))}")
-        lines += [f"     fix ({where}): {command}" for where, command, _ in fixes(result)]
-    return "\n".join(lines) + "\n"
-
-
-def ticket_text(result: Result) -> str:
-    """A plain-text summary to paste into a ticket: target, time, stages, result, versions, error, hint, fixes."""
-    lines = [
-        f"TestConnection result for {_text(result.get('target'))}",
-        f"Endpoint: {_text(result.get('endpoint')) or '-'}",
-        f"Tested:   {_text(result.get('started_at')) or '-'}",
-        f"Result:   {problem_text(result)} ({short_verdict(result)})",
-        "",
-        "Stages:",
-    ]
-    stages = result.get("stages") or ()
-    width = max((len(_text(stage.get("name"))) for stage in stages), default=0)
-    for stage in stages:
-        timing = _ms(stage.get("elapsed_ms")) if stage.get("status") in ("ok", "failed") else ""
-        lines.append(f"  {_text(stage.get('name')):<{width}} {_text(stage.get('status')):<9} {timing:>10}  "
-                     f"{_text(stage.get('detail'))}".rstrip())
-    identify = result.get("identify")
-    if identify:
-        lines += ["", "Answered:", f"  Vendor:   {_text(identify.get('product_vendor'))}",
-                  f"  Version:  {_text(identify.get('product_version'))}",
-                  f"  Protocol: {_text(identify.get('protocol_version'))}"]
-        if identify.get("security_profiles"):
-            lines.append(f"  Profiles: {', '.join(identify['security_profiles'])}")
-    if result.get("notes"):
-        lines += ["", "Notes:", *(f"  {note}" for note in result["notes"])]
-    error = result.get("error")
-    if error:
-        lines += ["", "Error:", f"  {_text(error.get('message'))}",
-                  f"  MI result: {_text(result.get('result'))} ({_text(result.get('result_code'))})",
-                  f"  Category:  {_text(error.get('category'))} ({_text(error.get('category_code'))})"]
-        if error.get("windows_code") is not None:
-            lines.append(f"  Windows code: {windows_code_text(error['windows_code'])}")
-        if error.get("wsman_fault_code") is not None:
-            lines.append(f"  WSMan fault code: {error['wsman_fault_code']}")
-        lines += ["", f"What to try: {_text(error.get('hint'))}"]
-        commands = fixes(result)
-        if commands:
-            lines += ["", "Fixes and checks:", *(f"  {where}: {command}" for where, command, _ in commands)]
-    if result.get("check"):
-        lines += ["", f"The same check from a Windows PC: {result['check']}"]
-    return "\n".join(lines) + "\n"
-
-
-def _number(value: Any) -> str:
-    return f"{value:.0f}" if isinstance(value, int | float) and not isinstance(value, bool) else "?"
 
 
 # --- HTML ------------------------------------------------------------------------------------------------------
@@ -247,11 +138,11 @@ code { font: 9.5pt Consolas, "DejaVu Sans Mono", monospace; background: #f4f4f4;
 
 
 def _e(value: Any) -> str:
-    return html.escape(_text(value), quote=True)
+    return html.escape(as_text(value), quote=True)
 
 
 def _status(status: Any) -> str:
-    key = _text(status)
+    key = as_text(status)
     return f'<span class="{_e(key)}">{_e(STATUS_TEXT.get(key, key))}</span>'
 
 
@@ -265,7 +156,7 @@ def _summary(results: Sequence[Result]) -> str:
     cancelled = sum(1 for r in results if not r.get("ok") and is_cancelled(r))
     failed = len(results) - ok - cancelled
     by_stage = Counter(
-        _text(r.get("failed_stage")) or "unknown" for r in results if not r.get("ok") and not is_cancelled(r)
+        as_text(r.get("failed_stage")) or "unknown" for r in results if not r.get("ok") and not is_cancelled(r)
     )
     rows = [("Targets", len(results)), ("✔ OK", ok), ("✘ Failed", failed), ("■ Cancelled", cancelled)]
     rows += [(f"Failed at {stage}", by_stage[stage]) for stage in (*STAGES, "unknown") if by_stage[stage]]
@@ -282,13 +173,13 @@ def _section(r: Result) -> str:
         f"{_e(r.get('target'))}</h2>",
         f'<p class="problem">{_e(problem_text(r))}</p>',
         _dl([("Endpoint", r.get("endpoint")), ("Started", r.get("started_at")),
-             ("Total time", _ms(r.get("elapsed_ms")))]),
+             ("Total time", ms_text(r.get("elapsed_ms")))]),
     ]  # fmt: skip
     stages = r.get("stages") or ()
     if stages:
         rows = "".join(
             f"<tr><td>{_e(s.get('name'))}</td><td>{_status(s.get('status'))}</td>"
-            f"<td>{_e(_ms(s.get('elapsed_ms')))}</td><td>{_e(s.get('detail'))}</td></tr>"
+            f"<td>{_e(ms_text(s.get('elapsed_ms')))}</td><td>{_e(s.get('detail'))}</td></tr>"
             for s in stages
         )
         parts.append(
@@ -307,7 +198,7 @@ def _section(r: Result) -> str:
     error = r.get("error")
     if error:
         code = r.get("result_code")
-        result_name = _text(r.get("result")) + (f" ({code})" if code is not None else "")
+        result_name = as_text(r.get("result")) + (f" ({code})" if code is not None else "")
         parts.append("<h3>Error</h3>" + _dl([
             ("MI result", result_name),
             ("Error category", error.get("category")),

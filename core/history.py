@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from core.atomicfile import atomic_write_bytes
-from core.exports import is_cancelled
 from core.paths import history_path
+from core.textreport import is_cancelled
 
 log = logging.getLogger(__name__)
 

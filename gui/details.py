@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from html import escape
 
 from core import Diagnosis, StageStatus
-from core.exports import ticket_text
 from core.history import History, HistoryEntry, format_ago
 from core.report import diagnosis_to_dict, problem
+from core.textreport import ticket_text
 from gui.colours import STAGE_SYMBOLS, state_colour
 from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 from gui.rows import Row, State, format_ms

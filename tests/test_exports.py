@@ -17,9 +17,9 @@ from core.exports import (
     results_to_csv,
     results_to_html,
     results_to_json,
-    windows_code_text,
     write_report,
 )
+from core.textreport import windows_code_text
 
 
 def _stages(*statuses: tuple[str, str, float, str]) -> list[dict[str, Any]]:

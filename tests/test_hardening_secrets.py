@@ -28,10 +28,10 @@ import pytest
 
 from core import Application, AuthType, DestinationOptions, MIResult, StageStatus, UserCredentials, cleanup
 from core.cli import main
-from core.exports import ticket_text
 from core.lab import Lab
 from core.report import diagnosis_to_dict
 from core.stages.tls import NOTE_CA_NOT_VERIFIED
+from core.textreport import ticket_text
 from tests.quality import tally
 
 MARKER = "Marker-Pa55-9f1c"
@@ -203,7 +203,7 @@ def test_the_cleanup_of_a_cancelled_session_logs_no_password(caplog: pytest.LogC
             time.sleep(0.12)  # the Create is on its way; its answer is 0.25 s off
             op.cancel()
             result = op.get_instance(0.1)
-            seen = [repr(result), repr(op.diagnosis), ticket_text(op.diagnosis)]
+            seen = [repr(result), repr(op.diagnosis), ticket_text(diagnosis_to_dict(op.diagnosis))]
             op.close()
         assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
         (shell,) = lab.shells()
