@@ -59,7 +59,7 @@ HEADER_TIPS: dict[Column, str] = {
 }
 # Hidden until the user chooses otherwise (the header's context menu), where they can be turned on. The session
 # stage runs only when asked for; its column is hidden until the window has a switch for it.
-OPTIONAL = frozenset({Column.VERSION, Column.WATCH, Column.SESSION})
+OPTIONAL = frozenset({Column.VERSION, Column.WATCH, stage_column("session")})
 # Widths that fit the default columns into a 1366-px laptop screen beside the Targets panel.
 # (The Targets panel takes about 380 px of a 1366-px window; the table's viewport keeps about 960, less a
 # vertical scroll bar. tests/test_gui_table.py checks it.)
