@@ -22,7 +22,6 @@ from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
 from core.diagnosis import Diagnosis
 from core.mi import AuthType, DestinationOptions, UserCredentials
 from core.report import diagnosis_to_dict
-from core.shell import ShellChoiceError, shell_target
 from core.target import TargetError, parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -135,6 +134,8 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file: cannot read {args.ca_file}")
     if args.shell is not None:
+        from core.shell import ShellChoiceError, shell_target
+
         try:
             shell_target(args.shell)
         except ShellChoiceError as exc:
@@ -274,9 +275,8 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
 def _wait_for_shell_cleanup() -> None:
     """Shells of interrupted tests are being deleted on their own connections: say so while the exit waits for them
     (each cleanup is bounded, core.cleanup.CLEANUP_SECONDS)."""
-    from core import cleanup
-
-    if cleanup.pending():
+    cleanup = sys.modules.get("core.cleanup")  # not loaded: no test opened a shell
+    if cleanup is not None and cleanup.pending():
         print(f"testconnection-cli: deleting {cleanup.pending()} remote shell(s) the interrupted tests opened…",
               file=sys.stderr)
         cleanup.wait(cleanup.CLEANUP_SECONDS + 1)

@@ -19,7 +19,6 @@ from core.failures.classify import classify
 from core.http import HttpClient
 from core.mi import AuthType, DestinationOptions, UserCredentials
 from core.schemes import Authenticated, Scheme
-from core.shell import ShellChoiceError, shell_target
 from core.stages import STAGES, Stage, pending_stages
 from core.stages.base import Skipped
 from core.target import Endpoint
@@ -42,6 +41,8 @@ def check_options(options: DestinationOptions) -> Failure | None:
     if problem is not None:
         return failures.invalid_input(*problem)
     if options.open_shell:
+        from core.shell import ShellChoiceError, shell_target  # only a test that opens a shell needs it
+
         try:
             shell_target(options.remote_shell)
         except ShellChoiceError as exc:

@@ -19,13 +19,15 @@ instead of the service's default two hours.
 from __future__ import annotations
 
 import base64
-import html
 import re
 import struct
-import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.wsman import SOAP_NS, XmlError, parse_document
+
+if TYPE_CHECKING:
+    import uuid
 
 CMD_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
 POWERSHELL_PREFIX = "http://schemas.microsoft.com/powershell/"
@@ -91,6 +93,8 @@ def shell_target(choice: str) -> ShellTarget:
 
 
 def new_shell_id() -> str:
+    import uuid  # here: uuid loads platform, and a test that opens no shell has no use for either
+
     return str(uuid.uuid4()).upper()  # as pypsrp writes a RunspacePool's id
 
 
@@ -98,7 +102,8 @@ def new_shell_id() -> str:
 
 
 def _escape(text: str) -> str:
-    return html.escape(text, quote=True)  # &, <, >, " and ': enough for XML text and attributes
+    """For XML text and attribute values."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _envelope(to: str, action: str, resource_uri: str, header_extra: str, body: str) -> bytes:
@@ -109,7 +114,7 @@ def _envelope(to: str, action: str, resource_uri: str, header_extra: str, body: 
         f"<a:To>{_escape(to)}</a:To>"
         f'<a:ReplyTo><a:Address s:mustUnderstand="true">{ANONYMOUS}</a:Address></a:ReplyTo>'
         '<w:MaxEnvelopeSize s:mustUnderstand="true">153600</w:MaxEnvelopeSize>'
-        f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
+        f"<a:MessageID>uuid:{new_shell_id()}</a:MessageID>"
         '<w:Locale s:mustUnderstand="false" xml:lang="en-US"/>'
         '<p:DataLocale s:mustUnderstand="false" xml:lang="en-US"/>'
         "<w:OperationTimeout>PT20S</w:OperationTimeout>"
@@ -128,7 +133,9 @@ def create_request(to: str, shell: ShellTarget, shell_id: str | None) -> bytes:
             '<w:OptionSet s:mustUnderstand="true">'
             '<w:Option Name="protocolversion" MustComply="true">2.3</w:Option></w:OptionSet>'
         )
-        pool_id = uuid.UUID(shell_id) if shell_id else uuid.uuid4()
+        import uuid
+
+        pool_id = uuid.UUID(shell_id or new_shell_id())
         creation = base64.b64encode(creation_xml(pool_id)).decode()
         body = (
             f"<rsp:Shell{id_attr}><rsp:InputStreams>stdin pr</rsp:InputStreams>"

@@ -9,12 +9,16 @@ where the form cannot tell, the hint names both.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.failures import codes
 from core.failures.kinds import Fix, Kind
 from core.failures.kinds import Where as W
 from core.mi import MIErrorCategory as C
 from core.mi import MIResult as R
-from core.shell import ShellTarget
+
+if TYPE_CHECKING:
+    from core.shell import ShellTarget
 
 _TOKEN_FILTER = Fix(
     W.TARGET,

@@ -13,24 +13,24 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from core import cleanup
 from core.diagnosis import IdentifyInfo
 from core.errors import Problem
 from core.failures.classify import shell_problem
 from core.http import HttpClient, Reply
 from core.mi import AuthType, UserCredentials
 from core.schemes import Conversation
-from core.shell import ShellTarget, create_request, created_shell, delete_request, new_shell_id, shell_target
 from core.stages.base import Skipped, Stage, fixed
 from core.wire import Channel, Deadline, Interrupted, Interrupter
 from core.wsman import XmlError
 
 if TYPE_CHECKING:
     from core.probe import Probe
+    from core.shell import ShellTarget
 
+# core.shell and core.cleanup are imported where the stage opens a shell: a test that opens none (the MI default, and
+# the CLI's start) loads neither.
 NOTE_NOT_DELETED = "the {shell} opened, but its Delete was refused ({why}); it ends after its idle timeout (60 s)"
 NOTE_DELETE_LOST = "the {shell} opened, but its Delete got no answer; it is being deleted on a new connection"
-_STACK = re.compile(r"Stack:\s*(\d+)")
 
 
 def _session(probe: Probe) -> str | Skipped | None:
@@ -41,6 +41,9 @@ def _session(probe: Probe) -> str | Skipped | None:
         if probe.scheme.auth is AuthType.NONE:
             return Skipped("needs authentication")
         return Skipped(f"not tested — {probe.untested or 'not authenticated'}")
+    from core import cleanup
+    from core.shell import new_shell_id, shell_target
+
     shell = shell_target(probe.options.remote_shell)
     proposed = new_shell_id() if _takes_proposed_ids(probe.identify) else None
     if probe.interrupter.reason is not None:  # cancelled between stages: send nothing more
@@ -50,6 +53,9 @@ def _session(probe: Probe) -> str | Skipped | None:
 
 
 def _open_and_delete(probe: Probe, send: Callable[[bytes], Reply], shell: ShellTarget, proposed: str | None) -> str:
+    from core import cleanup
+    from core.shell import create_request, created_shell, delete_request
+
     to = probe.endpoint.url
     try:
         reply = send(create_request(to, shell, proposed))
@@ -83,7 +89,7 @@ def _open_and_delete(probe: Probe, send: Callable[[bytes], Reply], shell: ShellT
 
 def _takes_proposed_ids(identify: IdentifyInfo | None) -> bool:
     """WS-Management stack 3.0 (Windows Server 2012) and later take a ShellId from the client; 2.0 may not."""
-    match = _STACK.search(identify.product_version) if identify else None
+    match = re.search(r"Stack:\s*(\d+)", identify.product_version) if identify else None
     return match is None or int(match.group(1)) >= 3
 
 
@@ -120,11 +126,14 @@ def _local_account(probe: Probe) -> bool | None:
 
 def _hand_over(probe: Probe, shell: ShellTarget, shell_id: str, created: bool) -> None:
     """Give the shell to ``core.cleanup``, with what it needs to reach the service again on its own."""
+    from core import cleanup
+    from core.shell import delete_request
+
     channel, endpoint, options = probe.channel, probe.endpoint, probe.options
     scheme, offered, certificate = probe.scheme, probe.offered, probe.peer_certificate
     assert channel is not None
 
-    def connect(seconds: float) -> tuple[cleanup.Sender, Callable[[], None]]:
+    def connect(seconds: float) -> tuple[Callable[[bytes], Reply], Callable[[], None]]:
         interrupter = Interrupter()
         fresh = Channel(channel.addresses, channel.host, channel.tls, Deadline(seconds), interrupter)
         http = HttpClient(fresh, endpoint.host_header, f"/{endpoint.url_prefix}")
