@@ -31,7 +31,7 @@ from core.mi import (
     OperationCallbacks,
 )
 from core.probe import Probe, check_options
-from core.stages import STAGE_NAMES, pending_stages
+from core.stages import STAGE_NAMES, STAGES, pending_stages
 from core.stages import stage as stage_unit
 from core.target import Endpoint, TargetError, parse_target
 from core.wire import Deadline, Interrupter, StopReason, literal_family, timers
@@ -253,7 +253,10 @@ class Operation:
                 return  # the probe reached its own verdict and is delivering it now
             self._interrupter.interrupt(reason)
             if stage is None:  # between stages: the next one would have started
-                stage = next((s.name for s in snapshot.stages if s.status is StageStatus.NOT_RUN), STAGE_NAMES[-1])
+                asked = [s.name for s in STAGES if s.asked(self.session.options)]
+                stage = next(
+                    (s.name for s in snapshot.stages if s.status is StageStatus.NOT_RUN and s.name in asked), asked[-1]
+                )
             if reason is StopReason.DEADLINE:
                 context = probe.context()
                 failure = failures.failure(stage_unit(stage).timeout_kind(context), stage, context)

@@ -172,7 +172,7 @@ class Probe:
         if self.listener is not None:
             self.listener(self.stages, stage.name)
         try:
-            outcome = stage.run(self)
+            outcome = stage.run(self) if stage.asked(self.options) else None
         except Exception as exc:  # every problem ends here, classified in one place
             failure = classify(exc, stage.name, stage.timeout_kind, self.context())
         else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.failures import Context
+    from core.mi import DestinationOptions
     from core.probe import Probe
 
 
@@ -27,6 +28,7 @@ class Stage:
     run: Callable[[Probe], str | Skipped | None]  # a passed stage's detail; None: the stage does not apply
     timeout_kind: Callable[[Context], str]  # the failure kind when the deadline ends this stage
     area: str  # what the stage is about, as a heading ("Name resolution"): the demo list's folders
+    asked: Callable[[DestinationOptions], bool] = lambda _options: True  # False: skipped with its skip_reason
 
 
 def fixed(kind: str) -> Callable[[Context], str]:

@@ -34,8 +34,6 @@ NOTE_DELETE_LOST = "the {shell} opened, but its Delete got no answer; it is bein
 
 
 def _session(probe: Probe) -> str | Skipped | None:
-    if not probe.options.open_shell:
-        return None
     authenticated = probe.authenticated
     if authenticated is None:
         if probe.scheme.auth is AuthType.NONE:
@@ -156,4 +154,5 @@ SESSION = Stage(
     _session,
     fixed("session.timeout"),
     "Remote shell",
+    asked=lambda options: options.open_shell,
 )
