@@ -6,6 +6,7 @@ with Application() as app:
             result = op.get_instance()
 """
 
+from core.application import Application, Session
 from core.diagnosis import Diagnosis, Failure, IdentifyInfo, StageReport, StageStatus
 from core.mi import (
     AuthType,
@@ -20,7 +21,7 @@ from core.mi import (
     OperationCallbacks,
     UserCredentials,
 )
-from core.operation import Application, Operation, Session
+from core.operation import Operation
 from core.stages import STAGE_NAMES, STAGES, Stage
 from core.target import Endpoint, TargetError, parse_target
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import failures
+from core.application import Application
 from core.diagnosis import Diagnosis
 from core.mi import DestinationOptions, OperationCallbacks
-from core.operation import Application, Operation
+from core.operation import Operation
 from core.stages import pending_stages
 
 DEFAULT_CONCURRENCY = 32
