@@ -199,6 +199,9 @@ class DestinationOptions:
     ca_file: str | None = None
     timeout: float = 10.0
     allow_unencrypted: bool = False  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    # Kerberos (and Negotiate's Kerberos) asks for a ticket to HTTP/<host as typed>, as Windows' client does.
+    spn: str | None = None  # another service principal ("WSMAN/srv01.corp.example"), or a service class ("WSMAN")
+    include_port_in_spn: bool = False  # HTTP/<host>:<port>, as New-PSSessionOption -IncludePortInSPN
 
 
 ProgressCallback = Callable[["Operation", str, str, str, int, int], None]

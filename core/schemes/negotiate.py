@@ -1,0 +1,115 @@
+"""Negotiate: SPNEGO, as Windows' client sends it by default. Kerberos when a ticket for the service can be had,
+NTLM otherwise — and, unlike Windows, the test says which was used and why NTLM.
+
+Kerberos is tried first, by the test itself (``core.kerberos``): an address has no service principal, the KDC may be
+out of reach or refuse the user, the domain may have no principal for the service. Whatever the reason, it becomes
+the fallback's note ("Negotiate used NTLM, not Kerberos: …"), and where NTLM is then refused too, the KDC's verdict
+on the user (a wrong password, an expired one) is the diagnosis, being the more precise of the two. Once the
+listener has refused a Kerberos ticket there is no fallback (as on Windows). Without a user on Linux and macOS
+only Kerberos is tried: NTLM has no logged-on identity there (pyspnego would read NTLM_USER_FILE instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import failures
+from core.errors import Problem
+from core.http import Reply
+from core.kerberos.attempt import SSPI, Attempt, sspi_context
+from core.mi import AuthType
+from core.schemes.base import Conversation
+from core.schemes.handshake import Opening, TokenScheme, bindings, library_problem
+from core.schemes.kerberos import KerberosOpening, start_kerberos
+
+# What the KDC said of the user, which outranks NTLM's bare 401 when NTLM is refused as well.
+_USER_VERDICTS = {"auth.logon_denied", "auth.unknown_user", "auth.password_expired", "auth.account_revoked"}
+
+
+@dataclass
+class NegotiateOpening(KerberosOpening):
+    verdict: Problem | None = None  # why not Kerberos, when NTLM was offered alone
+
+
+class Negotiate(TokenScheme):
+    auth = AuthType.NEGOTIATE
+    label = "Negotiate"
+    challenge_names: tuple[str, ...] = ("negotiate",)
+    protocol = "negotiate"
+    test_wsman = "Negotiate"
+    needs_user = False
+    current_identity = True
+
+    def open(self, conversation: Conversation) -> Opening:
+        attempt = Attempt(conversation)
+        obstacle = attempt.obstacle()
+        if SSPI:
+            client = sspi_context(attempt, "negotiate", bindings(conversation))
+            token = conversation.blocking(attempt.realm(), lambda: attempt.first_token(client))
+            return NegotiateOpening(client, token, "negotiate", attempt.user or "the current user", attempt=attempt)
+        if attempt.current_user:  # Kerberos alone: this PC has no NTLM logon to offer
+            if obstacle is not None:
+                raise obstacle
+            opening = start_kerberos(attempt, conversation)
+            return NegotiateOpening(**vars(opening))
+        return self._offer_both(attempt, obstacle, conversation)
+
+    def _offer_both(self, attempt: Attempt, obstacle: Problem | None, conversation: Conversation) -> Opening:
+        from core.kerberos.context import KerberosContext, negotiate_context, ntlm_context
+
+        cb = bindings(conversation)
+
+        def work() -> NegotiateOpening:
+            verdict = obstacle
+            kerberos: KerberosContext | None = None
+            if verdict is None:
+                try:
+                    attempt.log_on()
+                    kerberos = attempt.context(cb)
+                except Problem as refused:  # what the KDC said of the user: NTLM may still do (a local account)
+                    verdict = refused
+            client = negotiate_context(kerberos, ntlm_context(attempt.user, attempt.password, attempt.spn, cb), cb)
+            try:
+                token = client.step()  # Kerberos' first token asks the KDC for the service ticket
+            except Exception as exc:
+                attempt.close()
+                raise library_problem(exc) from None
+            if kerberos is not None and kerberos.error is not None:
+                verdict = attempt.ticket_problem(kerberos.error)
+                attempt.close()
+            mechanism = client.negotiated_protocol or "ntlm"
+            notes = (fallback_note(verdict),) if verdict is not None else ()
+            who = attempt.principal if mechanism == "kerberos" else attempt.user
+            return NegotiateOpening(client, token, mechanism, who, notes, attempt.close, attempt, verdict)
+
+        realm = attempt.realm() if obstacle is None else ""
+        return conversation.blocking(realm, work, discard=lambda _: attempt.close())
+
+    def refusal(self, opening: Opening, exc: Exception, reply: Reply) -> Problem:
+        assert isinstance(opening, NegotiateOpening) and opening.attempt is not None
+        if opening.mechanism == "ntlm":
+            return library_problem(exc)
+        return opening.attempt.refusal(exc, reply)
+
+    def unproven(self, opening: Opening, exc: Exception | None) -> Problem | None:
+        assert isinstance(opening, NegotiateOpening) and opening.attempt is not None
+        if opening.mechanism == "ntlm":  # NTLM has no proof of the service to give
+            return library_problem(exc) if exc is not None else None
+        return opening.attempt.unproven(exc)
+
+    def rejected(self, opening: Opening, conversation: Conversation, reply: Reply) -> Problem:
+        verdict = opening.verdict if isinstance(opening, NegotiateOpening) else None
+        if verdict is not None and verdict.kind in _USER_VERDICTS:
+            conversation.offered = reply.all("www-authenticate") or conversation.offered
+            return verdict
+        return super().rejected(opening, conversation, reply)
+
+
+def fallback_note(verdict: Problem) -> str:
+    """"Negotiate used NTLM, not Kerberos (why not Kerberos: No service principal HTTP/srv01:5985)", in the
+    catalogue's words."""
+    why = failures.fill(failures.KINDS[verdict.kind].problem, verdict.facts)
+    return f"Negotiate used NTLM, not Kerberos (why not Kerberos: {why})"
+
+
+__all__ = ["Negotiate", "fallback_note"]
