@@ -29,8 +29,8 @@ def windows_client_notes(endpoint: Endpoint, options: DestinationOptions, mechan
             f"Windows' own client would refuse this test: Basic over HTTP needs AllowUnencrypted on the client and "
             f"{host} in its TrustedHosts list (or HTTPS). From a Windows PC: {ALLOW_UNENCRYPTED}; {trusted}",
         )
-    name = _NAMES.get(mechanism, mechanism)
-    why = name if options.auth.value == mechanism else f"{_NAMES.get(options.auth.value, options.auth.value)} with {name}"
+    name, chosen = _NAMES.get(mechanism, mechanism), _NAMES.get(options.auth.value, options.auth.value)
+    why = name if options.auth.value == mechanism else f"{chosen} with {name}"
     if endpoint.is_ip:
         why += f" to an IP address ({host})"
     return (

@@ -25,6 +25,7 @@ def options_for(endpoint: LabEndpoint, lab: Lab, timeout: float = DEMO_TIMEOUT) 
         timeout=max(timeout, endpoint.timeout or 0),
         allow_unencrypted=endpoint.allow_unencrypted,
         spn=endpoint.spn,
+        ticket_cache=endpoint.ticket_cache,
     )
 
 

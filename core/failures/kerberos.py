@@ -13,7 +13,7 @@ from core.failures.kinds import Where as W
 from core.mi import MIErrorCategory as C
 from core.mi import MIResult as R
 
-_SRV = Fix(W.CLIENT, "nslookup -type=SRV _kerberos._tcp.{realm_lower}", "the domain controllers DNS names for the realm")
+_SRV = Fix(W.CLIENT, "nslookup -type=SRV _kerberos._tcp.{realm_lower}", "the realm's domain controllers, by DNS")
 _DC = Fix(W.CLIENT, "nltest /dsgetdc:{realm}", "Windows: which domain controller this PC finds")
 _USER = Fix(W.DOMAIN, "Get-ADUser {user_name} -Properties Enabled,LockedOut,PasswordExpired,AccountExpirationDate",
             "the account's state")

@@ -7,11 +7,11 @@ exchanges with the KDC run through ``Conversation.blocking``, so the test's dead
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.errors import Problem
 from core.kerberos import clock, errors, names
-from core.mi import UserCredentials
+from core.mi import DestinationOptions, UserCredentials
 
 if TYPE_CHECKING:
     import spnego
@@ -27,6 +27,18 @@ INSTALL_HINT = (
     "Kerberos on Linux and macOS needs MIT Kerberos (Debian: libkrb5-3, and krb5-user for kinit) and the Python "
     "packages gssapi and krb5 (pip install 'testconnection[kerberos]'); install them, or pick NTLM."
 )
+
+
+def check_options(options: DestinationOptions) -> tuple[str, str] | None:
+    """Kerberos options that cannot be used: (field, why), before any stage runs."""
+    if options.spn is not None:
+        problem = names.check_spn(options.spn)
+        if problem is not None:
+            return "spn", problem
+    if options.ticket_cache is not None and (SSPI or not options.ticket_cache.strip()):
+        why = "Windows keeps tickets in the logon session" if SSPI else "must name a ticket cache, or be left unset"
+        return "ticket_cache", why
+    return None
 
 
 class Attempt:
@@ -47,7 +59,7 @@ class Attempt:
         return not self.password
 
     @property
-    def facts(self) -> dict[str, object]:
+    def facts(self) -> dict[str, Any]:
         """What the Kerberos kinds' words quote."""
         principal = self.logon.principal if self.logon and self.logon.principal else self.principal
         realm = names.realm_of(principal) or self._default_realm() or "the domain"
@@ -100,7 +112,7 @@ class Attempt:
             if self.password:
                 self.logon = logon.with_password(self.principal, self.password)
             else:
-                self.logon = logon.from_cache(self.principal or None)
+                self.logon = logon.from_cache(self.principal or None, self.conversation.options.ticket_cache)
         except Exception as exc:  # krb5's and gssapi's errors: what the KDC (or the cache) said
             facts = self.facts
             raise (errors.logon_problem(exc, facts) if self.password else errors.ticket_problem(exc, facts)) from None
@@ -168,4 +180,4 @@ def sspi_context(attempt: Attempt, protocol: str, bindings: GssChannelBindings |
     )
 
 
-__all__ = ["INSTALL_HINT", "SSPI", "Attempt", "sspi_context"]
+__all__ = ["INSTALL_HINT", "SSPI", "Attempt", "check_options", "sspi_context"]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from core.kerberos.logon import Logon
 
 
-class KerberosContext(GSSAPIProxy):  # type: ignore[misc]  # pyspnego's private class has no types for mypy here
+class KerberosContext(GSSAPIProxy):
     """pyspnego's Kerberos initiator for the service principal ``spn`` exactly as written; ``error`` keeps what the
     last step raised, even where SPNEGO swallows it."""
 

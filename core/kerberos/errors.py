@@ -9,6 +9,8 @@ quoted for the helpdesk.
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.errors import Problem
 
 _BASE = -1765328384  # ERROR_TABLE_BASE_krb5
@@ -96,7 +98,7 @@ def _text(exc: BaseException) -> str:
     return text
 
 
-def logon_problem(exc: BaseException, facts: dict[str, object]) -> Problem:
+def logon_problem(exc: BaseException, facts: dict[str, Any]) -> Problem:
     """The KDC's answer to a logon with a password (the AS exchange)."""
     code = code_of(exc)
     facts = {**facts, "reason": _text(exc), "krb_error": name_of(code)}
@@ -105,7 +107,7 @@ def logon_problem(exc: BaseException, facts: dict[str, object]) -> Problem:
     return Problem(_USER.get(code or 0, "auth.kerberos_failed"), **facts)
 
 
-def ticket_problem(exc: BaseException, facts: dict[str, object]) -> Problem:
+def ticket_problem(exc: BaseException, facts: dict[str, Any]) -> Problem:
     """What went wrong making the first token: asking the KDC for the service ticket, or finding a credential."""
     code = code_of(exc)
     facts = {**facts, "reason": _text(exc), "krb_error": name_of(code)}
@@ -122,7 +124,7 @@ def ticket_problem(exc: BaseException, facts: dict[str, object]) -> Problem:
     return Problem(_USER.get(code or 0, "auth.kerberos_failed"), **facts)
 
 
-def refusal_problem(exc: BaseException, facts: dict[str, object]) -> Problem:
+def refusal_problem(exc: BaseException, facts: dict[str, Any]) -> Problem:
     """The listener refused the ticket: the KRB-ERROR its 401 carried, as the context reads it."""
     code = code_of(exc)
     facts = {**facts, "reason": _text(exc), "krb_error": name_of(code)}
@@ -137,7 +139,7 @@ def is_clock(exc: BaseException) -> bool:
     return code_of(exc) in _CLOCK
 
 
-def mutual_problem(reason: str, facts: dict[str, object]) -> Problem:
+def mutual_problem(reason: str, facts: dict[str, Any]) -> Problem:
     """The service's answer carried no proof of its identity, or one that does not verify (SEC_E_MUTUAL_AUTH_FAILED)."""
     return Problem("auth.mutual_failed", **{**facts, "reason": reason})
 
@@ -155,7 +157,7 @@ _SSPI = {
 }  # fmt: skip
 
 
-def sspi_problem(exc: BaseException, facts: dict[str, object]) -> Problem:
+def sspi_problem(exc: BaseException, facts: dict[str, Any]) -> Problem:
     """SSPI's error (Windows) as a kind, carrying the exact code SSPI returned."""
     code = getattr(getattr(exc, "base_error", None), "winerror", None)
     if not isinstance(code, int):

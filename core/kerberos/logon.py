@@ -89,15 +89,19 @@ def _utf8(password: str) -> bytes:
     return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in password).encode()
 
 
-def from_cache(principal: str | None) -> Logon:
-    """The current user's ticket cache; with ``principal``, that principal's ticket in it (no network)."""
-    if principal is None:
-        return Logon(None, "")
+def from_cache(principal: str | None, cache: str | None = None) -> Logon:
+    """The current user's ticket cache (``cache``, or the default); with ``principal``, that principal's ticket in
+    it. No network: the service ticket is asked for with the first token."""
+    if principal is None and cache is None:
+        return Logon(None, "")  # chosen per target by GSSAPI, among the caches of a collection
     import gssapi
 
     kerberos = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2")
-    name = gssapi.Name(principal, gssapi.NameType.user)
-    return Logon(gssapi.Credentials(name=name, usage="initiate", mechs=[kerberos]), principal)
+    name = gssapi.Name(principal, gssapi.NameType.user) if principal else None
+    if cache is None:
+        return Logon(gssapi.Credentials(name=name, usage="initiate", mechs=[kerberos]), principal or "")
+    raw = gssapi.raw.acquire_cred_from({b"ccache": cache.encode()}, name=name, mechs=[kerberos], usage="initiate")
+    return Logon(gssapi.Credentials(base=raw.creds), principal or "")
 
 
 __all__ = ["Logon", "default_realm", "from_cache", "realm", "with_password"]

@@ -30,7 +30,6 @@ class Authenticated:
     # scheme binds them; sealed and opened over HTTP): what a stage after auth sends.
     send: Callable[[bytes], Reply]
     mechanism: str = ""  # what authenticated in the end: "kerberos", "ntlm" (Negotiate's choice), "basic" …
-    notes: tuple[str, ...] = ()  # what the test should also say ("Negotiate used NTLM, not Kerberos: …")
 
 
 @dataclass
@@ -45,6 +44,7 @@ class Conversation:
     deadline: Deadline = field(default_factory=lambda: Deadline(10.0))
     interrupter: Interrupter = field(default_factory=Interrupter)
     kdc_realm: str = ""  # set while an exchange with this realm's KDC is in flight (the deadline's words)
+    notes: tuple[str, ...] = ()  # what the test should say whatever the outcome ("Negotiate used NTLM, not …")
 
     @property
     def sealed(self) -> bool:

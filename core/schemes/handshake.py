@@ -37,8 +37,11 @@ class Opening:
     token: bytes | None
     mechanism: str  # what the context speaks: "ntlm", "kerberos", "credssp"
     who: str  # the user as the auth stage's cell names it
-    notes: tuple[str, ...] = ()
     close: Callable[[], None] | None = None  # releases what the opening holds (a ticket cache in memory)
+
+    def identity(self) -> str:
+        """Who authenticated, once the handshake is done (the current user's name is known only then)."""
+        return self.who
 
 
 class TokenScheme(Scheme):
@@ -126,8 +129,8 @@ class TokenScheme(Scheme):
             try:
                 token = client.step(challenge)
             except Exception as exc:  # a token the context refuses: forged, for another context, or a refusal
-                problem = self.unproven(opening, exc) if reply.status == 200 else self.refusal(opening, exc, reply)
-                raise problem from None
+                refused = self.unproven(opening, exc) if reply.status == 200 else self.refusal(opening, exc, reply)
+                raise (refused or library_problem(exc)) from None
             if reply.status == 200:  # the service is done; the context must be too (mutual authentication)
                 if not client.complete and (problem := self.unproven(opening, None)) is not None:
                     raise problem
@@ -138,16 +141,17 @@ class TokenScheme(Scheme):
         self, conversation: Conversation, opening: Opening, headers: dict[str, str], bound: bool
     ) -> Authenticated:
         client = opening.client
+        if opening.mechanism == "negotiate":  # Windows' SSPI chose inside SPNEGO; it says which once done
+            opening.mechanism = client.negotiated_protocol or opening.mechanism
         reply = self._send(conversation, client, IDENTIFY_REQUEST, headers, bound)
         if reply.status != 200:
             raise conversation.refused(reply, self, len(IDENTIFY_REQUEST))
         sealed = ", messages encrypted" if conversation.sealed else ""
         mechanism = f" ({opening.mechanism})" if opening.mechanism != self.auth.value else ""
-        detail = f"{self.auth.value}{mechanism} as {opening.who}{sealed}"
+        detail = f"{self.auth.value}{mechanism} as {opening.identity()}{sealed}"
         # The connection is authenticated now: later messages go on it with no Authorization header.
         return Authenticated(
-            reply.body, detail, lambda body: self._send(conversation, client, body, {}, True), opening.mechanism,
-            opening.notes,
+            reply.body, detail, lambda body: self._send(conversation, client, body, {}, True), opening.mechanism
         )
 
     def _send(

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from core import sealing
 from core.errors import Problem
 from core.http import Reply
-from core.kerberos.attempt import INSTALL_HINT, SSPI, Attempt, sspi_context
-from core.mi import AuthType
+from core.kerberos.attempt import INSTALL_HINT, SSPI, Attempt, check_options, sspi_context
+from core.kerberos.context import KerberosContext
+from core.mi import AuthType, DestinationOptions
 from core.schemes.base import Conversation
 from core.schemes.handshake import Opening, TokenScheme, bindings
 
@@ -18,6 +19,14 @@ from core.schemes.handshake import Opening, TokenScheme, bindings
 @dataclass
 class KerberosOpening(Opening):
     attempt: Attempt | None = None
+    kerberos: KerberosContext | None = None  # the Kerberos context (inside SPNEGO for Negotiate)
+
+    def identity(self) -> str:
+        current = self.attempt is not None and self.attempt.current_user
+        name = self.kerberos.initiator if self.kerberos is not None and current else ""
+        if current:
+            return f"{name} (current user)" if name else "the current user"
+        return self.who
 
 
 class Kerberos(TokenScheme):
@@ -31,6 +40,9 @@ class Kerberos(TokenScheme):
     needs_user = False
     current_identity = True
     install_hint = INSTALL_HINT
+
+    def check(self, options: DestinationOptions) -> tuple[str, str] | None:
+        return super().check(options) or check_options(options)
 
     def open(self, conversation: Conversation) -> Opening:
         attempt = Attempt(conversation)
@@ -55,23 +67,15 @@ def start_kerberos(attempt: Attempt, conversation: Conversation) -> KerberosOpen
     if SSPI:
         client = sspi_context(attempt, "kerberos", cb)
         token = conversation.blocking(attempt.realm(), lambda: attempt.first_token(client))
-        return KerberosOpening(client, token, "kerberos", attempt.user or "the current user", attempt=attempt)
+        return KerberosOpening(client, token, "kerberos", attempt.user, attempt=attempt)
 
     def work() -> KerberosOpening:
         attempt.log_on()
         context = attempt.context(cb)
-        return KerberosOpening(context, attempt.first_token(context), "kerberos", "", attempt=attempt)
+        token = attempt.first_token(context)
+        return KerberosOpening(context, token, "kerberos", attempt.principal, attempt.close, attempt, context)
 
-    opening = conversation.blocking(attempt.realm(), work, discard=lambda _: attempt.close())
-    opening.who = _who(opening, attempt)
-    opening.close = attempt.close
-    return opening
-
-
-def _who(opening: Opening, attempt: Attempt) -> str:
-    initiator = getattr(opening.client, "initiator", "")
-    name = initiator or attempt.principal
-    return f"{name} (current user)" if attempt.current_user and name else name or "the current user"
+    return conversation.blocking(attempt.realm(), work, discard=lambda _: attempt.close())
 
 
 __all__ = ["Kerberos", "KerberosOpening", "start_kerberos"]

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import failures
 from core.errors import Problem
+from core.failures import KINDS
+from core.failures.kinds import fill
 from core.http import Reply
-from core.kerberos.attempt import SSPI, Attempt, sspi_context
-from core.mi import AuthType
+from core.kerberos.attempt import SSPI, Attempt, check_options, sspi_context
+from core.mi import AuthType, DestinationOptions
 from core.schemes.base import Conversation
 from core.schemes.handshake import Opening, TokenScheme, bindings, library_problem
 from core.schemes.kerberos import KerberosOpening, start_kerberos
@@ -40,13 +41,16 @@ class Negotiate(TokenScheme):
     needs_user = False
     current_identity = True
 
+    def check(self, options: DestinationOptions) -> tuple[str, str] | None:
+        return super().check(options) or check_options(options)
+
     def open(self, conversation: Conversation) -> Opening:
         attempt = Attempt(conversation)
         obstacle = attempt.obstacle()
         if SSPI:
             client = sspi_context(attempt, "negotiate", bindings(conversation))
             token = conversation.blocking(attempt.realm(), lambda: attempt.first_token(client))
-            return NegotiateOpening(client, token, "negotiate", attempt.user or "the current user", attempt=attempt)
+            return NegotiateOpening(client, token, "negotiate", attempt.user, attempt=attempt)
         if attempt.current_user:  # Kerberos alone: this PC has no NTLM logon to offer
             if obstacle is not None:
                 raise obstacle
@@ -78,9 +82,10 @@ class Negotiate(TokenScheme):
                 verdict = attempt.ticket_problem(kerberos.error)
                 attempt.close()
             mechanism = client.negotiated_protocol or "ntlm"
-            notes = (fallback_note(verdict),) if verdict is not None else ()
+            if verdict is not None:
+                conversation.notes += (fallback_note(verdict),)
             who = attempt.principal if mechanism == "kerberos" else attempt.user
-            return NegotiateOpening(client, token, mechanism, who, notes, attempt.close, attempt, verdict)
+            return NegotiateOpening(client, token, mechanism, who, attempt.close, attempt, kerberos, verdict)
 
         realm = attempt.realm() if obstacle is None else ""
         return conversation.blocking(realm, work, discard=lambda _: attempt.close())
@@ -108,7 +113,7 @@ class Negotiate(TokenScheme):
 def fallback_note(verdict: Problem) -> str:
     """"Negotiate used NTLM, not Kerberos (why not Kerberos: No service principal HTTP/srv01:5985)", in the
     catalogue's words."""
-    why = failures.fill(failures.KINDS[verdict.kind].problem, verdict.facts)
+    why = fill(KINDS[verdict.kind].problem, verdict.facts)
     return f"Negotiate used NTLM, not Kerberos (why not Kerberos: {why})"
 
 

@@ -48,11 +48,12 @@ def _auth(probe: Probe) -> str | Skipped | None:
         result = scheme.authenticate(conversation)
     finally:
         probe.offered = conversation.offered
+        probe.notes += conversation.notes
         if http.answered_any:
             probe.prove_wsman()
     probe.identify = identify_info(result.answer, authenticated=True)
     probe.authenticated = result
-    probe.notes += result.notes + windows_client_notes(probe.endpoint, probe.options, result.mechanism or scheme.auth)
+    probe.notes += windows_client_notes(probe.endpoint, probe.options, result.mechanism or scheme.auth)
     return result.detail
 
 
