@@ -26,17 +26,15 @@ def windows_client_notes(endpoint: Endpoint, options: DestinationOptions, mechan
     trusted = TRUSTED_HOSTS.format(host=host)
     if mechanism == "basic":
         return (
-            f"Windows' own client would refuse this test: Basic over HTTP needs AllowUnencrypted on the client and "
-            f"{host} in its TrustedHosts list (or HTTPS). From a Windows PC: {ALLOW_UNENCRYPTED}; {trusted}",
+            f"Windows' own client refuses Basic over HTTP unless its AllowUnencrypted is on and {host} is in its "
+            f"TrustedHosts (or HTTPS is used): {ALLOW_UNENCRYPTED}; {trusted}",
         )
     name, chosen = _NAMES.get(mechanism, mechanism), _NAMES.get(options.auth.value, options.auth.value)
     why = name if options.auth.value == mechanism else f"{chosen} with {name}"
     if endpoint.is_ip:
         why += f" to an IP address ({host})"
-    return (
-        f"Windows' own client would refuse this test: {why} over HTTP needs {host} in its TrustedHosts list (or "
-        f"HTTPS). From a Windows PC: {trusted}",
-    )
+    return (f"Windows' own client refuses {why} over HTTP unless {host} is in its TrustedHosts (or HTTPS is used): "
+            f"{trusted}",)
 
 
 __all__ = ["windows_client_notes"]

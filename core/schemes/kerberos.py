@@ -5,15 +5,18 @@ checked for its proof of identity (mutual authentication). No user: the current 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core import sealing
 from core.errors import Problem
 from core.http import Reply
 from core.kerberos.attempt import INSTALL_HINT, SSPI, Attempt, check_options, sspi_context
-from core.kerberos.context import KerberosContext
 from core.mi import AuthType, DestinationOptions
 from core.schemes.base import Conversation
 from core.schemes.handshake import Opening, TokenScheme, bindings
+
+if TYPE_CHECKING:
+    from core.kerberos.context import KerberosContext
 
 
 @dataclass
