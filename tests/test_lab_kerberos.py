@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -59,21 +58,6 @@ KRB5KDC_ERR_CLIENT_REVOKED = KRB5_BASE + 18
 KRB5KDC_ERR_KEY_EXP = KRB5_BASE + 23
 KRB5KDC_ERR_PREAUTH_FAILED = KRB5_BASE + 24
 KRB5_KDC_UNREACH = KRB5_BASE + 156
-
-
-@pytest.fixture(scope="module")
-def kerberos_lab() -> Iterator[Lab]:
-    assert kerberos_unavailable_reason() is None, kerberos_unavailable_reason()  # .ci/run installs them
-    with Lab(scenarios=KERBEROS_SCENARIOS) as running:
-        yield running
-
-
-@pytest.fixture
-def klab(kerberos_lab: Lab, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    """The Kerberos scenarios, and this test's Kerberos pointed at the lab's realms and an empty ticket cache."""
-    for name, value in kerberos_lab.kerberos_environ.items():
-        monkeypatch.setenv(name, value)
-    return kerberos_lab
 
 
 def kdc_processes() -> list[psutil.Process]:

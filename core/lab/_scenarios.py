@@ -32,6 +32,7 @@ class Scenario:
     flavour: str = "windows"  # which real server it behaves like (core/lab/_flavours.py)
     after_auth: str = "identify"  # authenticated answer: identify, access-denied, timeout-fault, bad-seal
     proof: str = "sent"  # Kerberos: the service's proof of identity (AP-REP) in its 200: sent, none, forged
+    strict_binding: bool = False  # Kerberos over HTTPS: a ticket without channel binding is refused (CBT Strict)
     keys: str | None = None  # Kerberos: the service keys the listener holds (_realms.KEYS); None = no Kerberos
     host: str = "127.0.0.1"  # the name in the URL (Kerberos needs `localhost`: the only name with a principal)
     # What the demo tries, and the stage and failure kind (core.failures) it should end with; None: passes.
@@ -157,6 +158,9 @@ _KERBEROS = (
     _domain("kerberos-http", "A domain member over HTTP: Kerberos, the message sealed with the session key."),
     _domain("kerberos-https", "A domain member over HTTPS: Kerberos bound to the certificate (channel binding).",
             scheme="https", cert="good"),
+    _domain("kerberos-https-strict", "A domain member over HTTPS that requires channel binding (CbtHardeningLevel "
+            "Strict): a client that does not bind its ticket to the certificate is refused.", scheme="https",
+            cert="good", strict_binding=True),
     _domain("negotiate-kerberos", "Negotiate with a name that has a service principal: Kerberos is chosen.",
             auth="negotiate"),
     _domain("negotiate-ntlm-ip", "Negotiate to an IP address: no ticket names an address, so NTLM is used.",

@@ -170,6 +170,9 @@ class WinRMListener:
             return Response(401, "Unauthorized", [*self._server, *headers]), []
         out = self._proof(out)
         headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
+        if self.scenario.strict_binding and self.kerberos is not None and not self.kerberos.bound(state.ctx):
+            state.ctx = None  # CbtHardeningLevel Strict: a ticket not bound to this TLS channel is refused
+            return self._failed_logon(), []
         # The NTLM user file is shared by every live lab: only accept this lab's own users.
         state.user = self._known(state.ctx.client_principal or "")
         if state.user is None:

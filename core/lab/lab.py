@@ -187,6 +187,13 @@ class Lab:
             raise RuntimeError("the lab runs no Kerberos scenario")
         return self._realms.environ
 
+    @property
+    def kdc_log(self) -> str:
+        """The log of LAB.TEST's KDC: a line per request it answered (so a test can tell none was made)."""
+        if self._realms is None:
+            raise RuntimeError("the lab runs no Kerberos scenario")
+        return self._realms.lab.log_file
+
     def kinit(self, ccache: str, user: str | None = None) -> str:
         """Log `user` (default: the first) on to the lab's realm into `ccache` with `kinit`; the principal."""
         if self._realms is None:

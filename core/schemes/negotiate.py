@@ -21,7 +21,7 @@ from core.kerberos.attempt import SSPI, Attempt, check_options, sspi_context
 from core.mi import AuthType, DestinationOptions
 from core.schemes.base import Conversation
 from core.schemes.handshake import Opening, TokenScheme, bindings, library_problem
-from core.schemes.kerberos import KerberosOpening, start_kerberos
+from core.schemes.kerberos import KerberosOpening
 
 # What the KDC said of the user, which outranks NTLM's bare 401 when NTLM is refused as well.
 _USER_VERDICTS = {"auth.logon_denied", "auth.unknown_user", "auth.password_expired", "auth.account_revoked"}
@@ -51,14 +51,8 @@ class Negotiate(TokenScheme):
             client = sspi_context(attempt, "negotiate", bindings(conversation))
             token = conversation.blocking(attempt.realm(), lambda: attempt.first_token(client))
             return NegotiateOpening(client, token, "negotiate", attempt.user, attempt=attempt)
-        if attempt.current_user:  # Kerberos alone: this PC has no NTLM logon to offer
-            if obstacle is not None:
-                raise obstacle
-            opening = start_kerberos(attempt, conversation)
-            return NegotiateOpening(**vars(opening))
-        return self._offer_both(attempt, obstacle, conversation)
-
-    def _offer_both(self, attempt: Attempt, obstacle: Problem | None, conversation: Conversation) -> Opening:
+        if attempt.current_user and obstacle is not None:
+            raise obstacle  # Kerberos alone: this PC has no NTLM logon to offer
         from core.kerberos.context import KerberosContext, negotiate_context, ntlm_context
 
         cb = bindings(conversation)
@@ -71,12 +65,17 @@ class Negotiate(TokenScheme):
                     attempt.log_on()
                     kerberos = attempt.context(cb)
                 except Problem as refused:  # what the KDC said of the user: NTLM may still do (a local account)
+                    if attempt.current_user:
+                        raise
                     verdict = refused
-            client = negotiate_context(kerberos, ntlm_context(attempt.user, attempt.password, attempt.spn, cb), cb)
+            ntlm = None if attempt.current_user else ntlm_context(attempt.user, attempt.password, attempt.spn, cb)
+            client = negotiate_context(kerberos, ntlm, cb)
             try:
                 token = client.step()  # Kerberos' first token asks the KDC for the service ticket
             except Exception as exc:
                 attempt.close()
+                if kerberos is not None and kerberos.error is not None:
+                    raise attempt.ticket_problem(kerberos.error) from None
                 raise library_problem(exc) from None
             if kerberos is not None and kerberos.error is not None:
                 verdict = attempt.ticket_problem(kerberos.error)
