@@ -292,7 +292,7 @@ def test_marker_password_appears_nowhere_with_kerberos(
     users_cache = tmp_path / "users-krb5cc"
     monkeypatch.setenv("KRB5CCNAME", f"FILE:{users_cache}")
     monkeypatch.setenv(ENV, MARKER)
-    for name in LOGGERS + ["gssapi", "krb5"]:
+    for name in [*LOGGERS, "gssapi", "krb5"]:
         caplog.set_level(logging.DEBUG, logger=name or None)
     seen: list[str] = []
     reports = tmp_path / "reports"
