@@ -206,6 +206,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
         ca_check=False if args.skip_ca_check else None,
         cn_check=False if args.skip_cn_check else None,
         allow_unencrypted=True if args.allow_unencrypted else None,
+        spn=args.spn,
+        include_port_in_spn=True if args.include_port_in_spn else None,
     )
     jobs = []
     for resolved in loaded.resolved(flags):
@@ -221,6 +223,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
             cert_ca_check=resolved.ca_check,
             cert_cn_check=resolved.cn_check,
             allow_unencrypted=resolved.allow_unencrypted,
+            spn=resolved.spn,
+            include_port_in_spn=resolved.include_port_in_spn,
         )
         jobs.append(BatchJob(resolved.target.host, options))
     return jobs

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.kerberos.names import check_spn
 from core.mi import AuthType
 from core.target import Endpoint, parse_target
 
@@ -25,14 +26,19 @@ VERSION = 1
 TRANSPORTS = ("http", "https")
 AUTH_METHODS = tuple(auth.value for auth in AuthType)
 #: The fields a folder can give its targets. The order is the order of CSV columns and of the JSON keys.
-INHERITED = ("port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted")
-_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted")
+INHERITED = (
+    "port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted", "spn",
+    "include_port_in_spn",
+)  # fmt: skip
+_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted", "include_port_in_spn")
 APP_DEFAULTS: dict[str, Any] = {
     "transport": "http",
     "auth": "none",
     "ca_check": True,
     "cn_check": True,
     "allow_unencrypted": False,
+    "spn": None,
+    "include_port_in_spn": False,
 }
 
 
@@ -63,6 +69,10 @@ def _check_settings(owner: str, values: Settings | Target) -> None:
         value = getattr(values, name)
         if value is not None and not isinstance(value, bool):
             raise InvalidField(name, f"{owner}: {name} must be true or false, got {value!r}")
+    if values.spn is not None:
+        problem = check_spn(values.spn) if isinstance(values.spn, str) else "a service principal is text"
+        if problem is not None:
+            raise InvalidField("spn", f"{owner}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,8 @@ class Settings:
     ca_check: bool | None = None
     cn_check: bool | None = None
     allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    spn: str | None = None  # Kerberos: the service principal, or a service class alone ("WSMAN") for a folder
+    include_port_in_spn: bool | None = None  # Kerberos: HTTP/<host>:<port>
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,8 @@ class Target:
     ca_check: bool | None = None
     cn_check: bool | None = None
     allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    spn: str | None = None  # Kerberos: the service principal, or a service class alone ("WSMAN") for a folder
+    include_port_in_spn: bool | None = None  # Kerberos: HTTP/<host>:<port>
     notes: str = ""
     id: str = field(default_factory=new_id)
 
@@ -142,6 +156,8 @@ class ResolvedTarget:
     ca_check: bool
     cn_check: bool
     allow_unencrypted: bool
+    spn: str | None
+    include_port_in_spn: bool
 
     def endpoint(self) -> Endpoint:
         """Where to connect. A scheme or port written in the host wins, as on the command line."""

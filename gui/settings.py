@@ -86,7 +86,8 @@ class Preferences:
 
     def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
                             ca_check: bool | None = None, cn_check: bool | None = None,
-                            allow_unencrypted: bool = False) -> DestinationOptions:
+                            allow_unencrypted: bool = False, spn: str | None = None,
+                            include_port_in_spn: bool = False) -> DestinationOptions:
         """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
         the timeout and CA file, and the certificate checks unless the saved target decides them."""
         return DestinationOptions(
@@ -100,6 +101,8 @@ class Preferences:
             ca_file=self.ca_file or None,
             timeout=self.timeout,
             allow_unencrypted=allow_unencrypted,
+            spn=spn,
+            include_port_in_spn=include_port_in_spn,
         )
 
     def list_defaults(self) -> Settings:
