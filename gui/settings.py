@@ -6,6 +6,7 @@ with everything else) rather than in the registry / ~/.config default.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -36,7 +37,7 @@ TRANSPORTS = ("http", "https")
 AUTH_LABELS = {
     AuthType.NONE: "None (anonymous Identify only)",
     AuthType.NTLM: "NTLM (Negotiate)",
-    AuthType.NEGOTIATE: "Negotiate",
+    AuthType.NEGOTIATE: "Negotiate (Kerberos, else NTLM)",
     AuthType.KERBEROS: "Kerberos",
     AuthType.BASIC: "Basic",
     AuthType.CREDSSP: "CredSSP",
@@ -50,7 +51,8 @@ def ui_settings() -> QSettings:
 @dataclass(frozen=True)
 class Preferences:
     transport: str = "http"
-    auth: str = AuthType.NTLM.value
+    # Windows: Negotiate as the logged-on user (the target bar's default credential), as Test-WSMan does by default.
+    auth: str = (AuthType.NEGOTIATE if sys.platform == "win32" else AuthType.NTLM).value
     timeout: float = 10.0
     concurrency: int = DEFAULT_CONCURRENCY
     ca_check: bool = True

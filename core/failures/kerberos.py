@@ -116,7 +116,8 @@ KINDS = (
         problem="Clocks more than 5 minutes apart",
         message="The service refused the ticket for the time ({krb_error}). {clock_story}",
         hint="Kerberos refuses when the clocks of this PC, the domain controller and the server differ by more than "
-        "5 minutes. {clock_story} Set the clock that is off from the domain's time.",
+        "5 minutes: set the clock that is off from the domain's time (on Windows: w32tm /resync), and find out why "
+        "its time service drifted.",
         detail="clock skew ({krb_error})",
         windows_code=codes.SEC_E_TIME_SKEW,
         fixes=(_RESYNC, Fix(W.TARGET, "w32tm /query /status", "where the server takes its time from"),
