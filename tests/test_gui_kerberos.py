@@ -3,6 +3,7 @@ failure of the Kerberos table as the helpdesk reads it (the Problem column, the 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,25 @@ def test_a_clock_skew_reads_as_the_clock_that_is_off(qtbot: Any, window: Any, kl
     details = details_html(row)
     assert "10 min ahead of the domain controller" in details and "w32tm /resync" in details
     assert "0x80090324" in details
+
+
+def test_the_demo_shows_the_kerberos_rows_as_the_lab_says(
+    qtbot: Any, window: Any, kerberos_lab: Lab, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `testconnection --demo` does where a KDC can start: the lab's Kerberos for the whole process, every
+    Kerberos row through the window's own runner, each ending as its scenario says."""
+    from core.demo import restore_environ, use_kerberos_environ
+    from gui.app import demo_list, self_test
+
+    for name in kerberos_lab.kerberos_environ:  # so that the restore below is checked against this test's values
+        monkeypatch.setenv(name, f"before-{name}")
+    saved = use_kerberos_environ(kerberos_lab)
+    try:
+        assert self_test(window, kerberos_lab, limit=30.0) == 0, capsys.readouterr().out
+    finally:
+        restore_environ(saved)
+    assert all(os.environ[name] == f"before-{name}" for name in kerberos_lab.kerberos_environ)
+    lst, _ = demo_list(kerberos_lab)
+    listed = {t.name: t for t in lst.targets()}
+    assert "kerberos-current-user" not in listed  # its ticket cache is no list setting
+    assert listed["kerberos-no-spn"].spn == kerberos_lab.endpoint("kerberos-no-spn").spn
