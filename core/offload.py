@@ -57,14 +57,15 @@ def call(
     deadline: Deadline,
     interrupter: Interrupter,
     discard: Callable[[T], None] | None = None,
+    within: float | None = None,
 ) -> T:
-    """``work()`` on a helper thread; its result, or what it raised. Raises :class:`Timeout` when the deadline
-    comes first and :class:`~core.wire.Interrupted` on a cancel (the classifier then says which it was)."""
+    """``work()`` on a helper thread; its result, or what it raised. Raises :class:`Timeout` when the deadline (or
+    ``within`` seconds, where that comes first) passes, and :class:`~core.wire.Interrupted` on a cancel."""
     running = _Call(work, discard)
     interrupter.watch(running.wake)
     threading.Thread(target=running.run, name="testconnection-kdc-exchange", daemon=True).start()
     try:
-        running.wake.wait(deadline.remaining())
+        running.wake.wait(deadline.remaining() if within is None else min(within, deadline.remaining()))
     finally:
         interrupter.unwatch(running.wake)
     if running.abandon():

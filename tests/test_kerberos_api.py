@@ -336,3 +336,14 @@ def test_a_pass_that_windows_would_refuse_says_what_to_set(klab: Lab, lab: Lab) 
             op.get_instance()
             notes = op.diagnosis.notes
     assert any("AllowUnencrypted $true" in note and "TrustedHosts" in note for note in notes)
+
+
+def test_negotiate_gives_a_silent_kdc_half_the_deadline_then_tries_ntlm(klab: Lab, wire: list[Seen]) -> None:
+    options = {"auth": AuthType.NEGOTIATE, "timeout": 2.0}
+    diagnosis = run(klab, "kerberos-kdc-silent", **options)
+    assert 900 < diagnosis.elapsed_ms < 1900, diagnosis.elapsed_ms
+    assert any(note.startswith("Negotiate used NTLM, not Kerberos (why not Kerberos: No answer from the domain "
+                               "controller") for note in diagnosis.notes), diagnosis.notes
+    # NTLM went, and was refused for its own reasons (the lab's NTLM knows no SILENT.TEST user): not a timeout.
+    assert diagnosis.failure is not None and diagnosis.failure.kind == "auth.rejected"
+    assert mechanisms(tokens(wire, "kerberos-kdc-silent")[0]) == [NTLM_OID]

@@ -124,6 +124,12 @@ class Attempt:
         assert self.logon is not None
         return KerberosContext(self.logon, self.spn, bindings)
 
+    def trial(self, bindings: GssChannelBindings | None) -> None:
+        """Log on and ask for the service ticket (both stay in the logon's cache), to learn whether Kerberos can be
+        had before offering it; the token made is not sent."""
+        self.log_on()
+        self.first_token(self.context(bindings))
+
     def first_token(self, context: spnego.ContextProxy) -> bytes | None:
         """The first token (asks the KDC for the service ticket); a failure closes the logon."""
         try:

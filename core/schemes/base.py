@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from core import offload
-from core.errors import Problem
+from core.errors import Problem, Timeout
 from core.failures.classify import answer_problem
 from core.http import HttpClient, Reply
 from core.mi import AuthType, DestinationOptions, UserCredentials
@@ -60,13 +60,30 @@ class Conversation:
     def post(self, body: bytes, headers: dict[str, str], *, bound: bool = False) -> Reply:
         return self.http.post(body, headers, bound=bound)
 
-    def blocking(self, realm: str, work: Callable[[], T], discard: Callable[[T], None] | None = None) -> T:
+    def blocking(
+        self, realm: str, work: Callable[[], T], discard: Callable[[T], None] | None = None,
+        within: float | None = None,
+    ) -> T:
         """``work()``, an exchange with ``realm``'s KDC that nothing can interrupt, on a helper thread the test
-        abandons at its deadline or a cancel (``core.offload``); ``discard`` gets what an abandoned one made."""
+        abandons at its deadline, after ``within`` seconds, or on a cancel (``core.offload``); ``discard`` gets
+        what an abandoned one made."""
         self.kdc_realm = realm
-        result = offload.call(work, self.deadline, self.interrupter, discard)
+        try:
+            result = offload.call(work, self.deadline, self.interrupter, discard, within)
+        except Timeout:
+            if not self.deadline.expired and self.interrupter.reason is None:
+                self.kdc_realm = ""  # only its share ran out: the test goes on without it
+            raise
+        except Problem:
+            self.kdc_realm = ""
+            raise
         self.kdc_realm = ""
         return result
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the test's deadline has passed or it was cancelled."""
+        return self.deadline.expired or self.interrupter.reason is not None
 
     def refused(self, reply: Reply, scheme: Scheme, request_bytes: int) -> Problem:
         """An answer to an authenticated request that is neither the next challenge nor the IdentifyResponse."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import Problem
+from core.errors import Problem, Timeout
 from core.failures import KINDS
 from core.failures.kinds import fill
 from core.http import Reply
@@ -56,38 +56,44 @@ class Negotiate(TokenScheme):
         from core.kerberos.context import KerberosContext, negotiate_context, ntlm_context
 
         cb = bindings(conversation)
+        realm = attempt.realm() if obstacle is None else ""
+        verdict = obstacle
+        if verdict is None and not attempt.current_user:
+            # Kerberos gets half of what is left, so that NTLM still has time where no KDC answers.
+            share = conversation.deadline.remaining() / 2
+            try:
+                conversation.blocking(realm, lambda: attempt.trial(cb), lambda _: attempt.close(), within=share)
+            except Timeout:
+                if conversation.stopped:
+                    raise
+                verdict = Problem("auth.kdc_timeout", **{**attempt.facts, "realm": realm, "timeout": f"{share:.1f} s"})
+            except Problem as refused:  # what the KDC said: NTLM may still do (a local account of the same name)
+                verdict = refused
 
         def work() -> NegotiateOpening:
-            verdict = obstacle
+            # The tickets are in the logon's cache now: offering Kerberos asks the KDC nothing more.
             kerberos: KerberosContext | None = None
             if verdict is None:
-                try:
-                    attempt.log_on()
-                    kerberos = attempt.context(cb)
-                except Problem as refused:  # what the KDC said of the user: NTLM may still do (a local account)
-                    if attempt.current_user:
-                        raise
-                    verdict = refused
+                if attempt.logon is None:
+                    attempt.log_on()  # the current user: the only try, with the whole deadline
+                kerberos = attempt.context(cb)
             ntlm = None if attempt.current_user else ntlm_context(attempt.user, attempt.password, attempt.spn, cb)
             client = negotiate_context(kerberos, ntlm, cb)
             try:
-                token = client.step()  # Kerberos' first token asks the KDC for the service ticket
+                token = client.step()
             except Exception as exc:
                 attempt.close()
                 if kerberos is not None and kerberos.error is not None:
                     raise attempt.ticket_problem(kerberos.error) from None
                 raise library_problem(exc) from None
-            if kerberos is not None and kerberos.error is not None:
-                verdict = attempt.ticket_problem(kerberos.error)
-                attempt.close()
             mechanism = client.negotiated_protocol or "ntlm"
-            if verdict is not None:
-                conversation.notes += (fallback_note(verdict),)
-            who = attempt.principal if mechanism == "kerberos" else attempt.user
-            return NegotiateOpening(client, token, mechanism, who, attempt.close, attempt, kerberos, verdict)
+            return NegotiateOpening(client, token, mechanism, attempt.principal if mechanism == "kerberos" else
+                                    attempt.user, attempt.close, attempt, kerberos, verdict)
 
-        realm = attempt.realm() if obstacle is None else ""
-        return conversation.blocking(realm, work, discard=lambda _: attempt.close())
+        opening = conversation.blocking(realm if verdict is None else "", work, discard=lambda _: attempt.close())
+        if verdict is not None:
+            conversation.notes += (fallback_note(verdict),)
+        return opening
 
     def refusal(self, opening: Opening, exc: Exception, reply: Reply) -> Problem:
         assert isinstance(opening, NegotiateOpening) and opening.attempt is not None
