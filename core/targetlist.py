@@ -26,10 +26,8 @@ VERSION = 1
 TRANSPORTS = ("http", "https")
 AUTH_METHODS = tuple(auth.value for auth in AuthType)
 #: The fields a folder can give its targets. The order is the order of CSV columns and of the JSON keys.
-INHERITED = (
-    "port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted", "spn",
-    "include_port_in_spn",
-)  # fmt: skip
+INHERITED = ("port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted", "spn",
+             "include_port_in_spn")
 _SWITCHES = ("ca_check", "cn_check", "allow_unencrypted", "include_port_in_spn")
 APP_DEFAULTS: dict[str, Any] = {
     "transport": "http",
