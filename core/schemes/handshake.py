@@ -117,7 +117,9 @@ class TokenScheme(Scheme):
             challenge = _token(reply.all("www-authenticate"), header)
             if reply.status == 401 and challenge is None:
                 conversation.offered = reply.all("www-authenticate") or conversation.offered
-                if reply.all("www-authenticate") and self.offered_in(reply.all("www-authenticate")) and leg == 0:
+                # NTLM's negotiate message always gets a challenge; a ticket refused without a KRB-ERROR does not.
+                offered = reply.all("www-authenticate")
+                if offered and self.offered_in(offered) and leg == 0 and opening.mechanism != "kerberos":
                     raise Problem("auth.no_challenge")
                 raise self.rejected(opening, conversation, reply)
             if reply.status not in (200, 401):
