@@ -9,7 +9,11 @@ What went over the wire is read on the lab's side (its listener's requests), ind
 from __future__ import annotations
 
 import base64
+import json
 import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -347,3 +351,36 @@ def test_negotiate_gives_a_silent_kdc_half_the_deadline_then_tries_ntlm(klab: La
     # NTLM went, and was refused for its own reasons (the lab's NTLM knows no SILENT.TEST user): not a timeout.
     assert diagnosis.failure is not None and diagnosis.failure.kind == "auth.rejected"
     assert mechanisms(tokens(wire, "kerberos-kdc-silent")[0]) == [NTLM_OID]
+
+
+def test_without_the_kerberos_libraries_kerberos_says_what_to_install_and_negotiate_uses_ntlm(
+    klab: Lab, tmp_path: Path
+) -> None:
+    """A PC without python-gssapi and pykrb5 (they are an extra on Linux): a client process where importing them
+    fails, against the lab's listener."""
+    script = tmp_path / "client.py"
+    script.write_text(textwrap.dedent("""
+        import json, sys
+        sys.modules["gssapi"] = sys.modules["krb5"] = None  # as if never installed: importing them fails
+        from core import Application, AuthType, DestinationOptions, UserCredentials
+        from core.report import diagnosis_to_dict
+        url, user, password = sys.argv[1:4]
+        for auth in (AuthType.KERBEROS, AuthType.NEGOTIATE):
+            options = DestinationOptions(auth=auth, credentials=UserCredentials(user, password), timeout=5)
+            with Application() as app, app.new_session(url, options=options) as session:
+                with session.test_connection() as op:
+                    op.get_instance()
+                    print(json.dumps(diagnosis_to_dict(op.diagnosis)))
+    """))
+    endpoint = klab.endpoint("kerberos-http")
+    done = subprocess.run(
+        [sys.executable, str(script), endpoint.url, "alice@LAB.TEST", klab.users["alice"]],
+        capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    kerberos, negotiate = (json.loads(line) for line in done.stdout.splitlines())
+    assert kerberos["error"]["kind"] == "auth.unavailable" and kerberos["result"] == "MI_RESULT_NOT_SUPPORTED"
+    assert "pip install 'testconnection[kerberos]'" in kerberos["error"]["hint"]
+    assert negotiate["ok"] and negotiate["mechanism"] == "ntlm"
+    assert "Negotiate used NTLM, not Kerberos (why not Kerberos: Kerberos not available on this PC)" in negotiate[
+        "notes"]

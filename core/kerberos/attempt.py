@@ -77,11 +77,12 @@ class Attempt:
     def _default_realm(self) -> str:
         if SSPI:
             return ""
+        from core.kerberos.logon import default_realm
+
         try:
-            from core.kerberos.logon import default_realm
-        except ImportError:
+            return default_realm() or ""
+        except ImportError:  # no pykrb5 here: obstacle() says so
             return ""
-        return default_realm() or ""
 
     def obstacle(self) -> Problem | None:
         """Why Kerberos cannot even be tried, before anything is sent: an address (no principal names one), no
@@ -94,7 +95,7 @@ class Attempt:
             import gssapi  # noqa: F401
             import krb5  # noqa: F401
         except ImportError as exc:
-            return Problem("auth.unavailable", reason=str(exc), install_hint=INSTALL_HINT)
+            return Problem("auth.unavailable", reason=str(exc), install_hint=INSTALL_HINT, auth_label="Kerberos")
         if self.user:
             principal = names.user_principal(self.user, self._default_realm() or None)
             if principal is None:
@@ -143,11 +144,14 @@ class Attempt:
 
     def realm(self) -> str:
         """The realm whose KDC the exchanges ask (for the deadline's words)."""
-        if SSPI:
+        if SSPI or not self.principal:
             return str(self.facts["realm"])
         from core.kerberos import logon
 
-        return logon.realm(self.principal) if self.principal else str(self.facts["realm"])
+        try:
+            return logon.realm(self.principal)
+        except ImportError:
+            return str(self.facts["realm"])
 
     def close(self) -> None:
         if self.logon is not None:
