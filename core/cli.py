@@ -54,12 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--transport", choices=["http", "https"], help="default: http, or what the TARGET says")
     check.add_argument("--port", type=int, help="default: 5985 for http, 5986 for https")
-    check.add_argument("--auth", choices=[a.value for a in AuthType], help="default: none (anonymous Identify only)")
-    check.add_argument("--user", help="DOMAIN\\user for NTLM, user@REALM for Kerberos")
+    check.add_argument(
+        "--auth", choices=[a.value for a in AuthType],
+        help="default: none (anonymous Identify only); negotiate and kerberos without --user test as the current user",
+    )
+    check.add_argument(
+        "--user", help="DOMAIN\\user for NTLM, user@REALM for Kerberos; kerberos without a password: the user's ticket"
+    )
     check.add_argument("--password", action=_RefusePassword, help=argparse.SUPPRESS)
     secret = check.add_mutually_exclusive_group()
     secret.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    check.add_argument(
+        "--spn", help="Kerberos: the service principal to ask a ticket for (default HTTP/<host as typed>), or a "
+        "service class alone (WSMAN)",
+    )
+    check.add_argument(
+        "--include-port-in-spn", action="store_true", help="Kerberos: ask for HTTP/<host>:<port> (-IncludePortInSPN)"
+    )
     check.add_argument("--ca-file", help="PEM file of the CA that issued the listener's certificate")
     check.add_argument("--skip-ca-check", action="store_true", help="do not verify the certificate's issuer")
     check.add_argument("--skip-cn-check", action="store_true", help="do not verify the certificate's host name")
@@ -145,11 +157,18 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         raise UsageError(f"--output: the file name must end in .html, .csv or .json, not {args.output.name!r}")
     auth = AuthType(args.auth) if args.auth else AuthType.NONE
     password = _password(args, stdin)
+    # Kerberos can take a named user's ticket from the ticket cache; the other schemes need the password.
     needs_password = auth not in (AuthType.NONE, AuthType.KERBEROS, AuthType.CERTIFICATE)
     if args.user and password is None and needs_password:
         raise UsageError("--user needs a password: give --password-env VAR or --password-stdin")
-    if needs_password and not args.user and not args.targets_file:
+    current_user = auth in (AuthType.NEGOTIATE, AuthType.KERBEROS)  # no --user: the logged-on user (single sign-on)
+    if needs_password and not current_user and not args.user and not args.targets_file:
         raise UsageError(f"--auth {auth.value} needs --user")
+    if args.spn is not None:
+        from core.kerberos.names import check_spn
+
+        if (problem := check_spn(args.spn)) is not None:
+            raise UsageError(f"--spn: {problem}")
     credentials = UserCredentials(args.user, password or "") if args.user else None
     base = DestinationOptions(
         transport=args.transport or "http",
@@ -163,6 +182,8 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         allow_unencrypted=args.allow_unencrypted,
         open_shell=session,
         remote_shell=args.shell or "cmd",
+        spn=args.spn,
+        include_port_in_spn=args.include_port_in_spn,
     )
     jobs: list[BatchJob] = []
     for text in args.targets:
@@ -206,6 +227,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
         allow_unencrypted=True if args.allow_unencrypted else None,
         session=True if args.session or args.shell is not None else None,
         remote_shell=args.shell,
+        spn=args.spn,
+        include_port_in_spn=True if args.include_port_in_spn else None,
     )
     jobs = []
     for resolved in loaded.resolved(flags):
@@ -223,6 +246,8 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
             allow_unencrypted=resolved.allow_unencrypted,
             open_shell=resolved.session,
             remote_shell=resolved.remote_shell,
+            spn=resolved.spn,
+            include_port_in_spn=resolved.include_port_in_spn,
         )
         jobs.append(BatchJob(resolved.target.host, options))
     return jobs

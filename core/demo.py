@@ -5,9 +5,12 @@ Used by `testconnection --demo`, `--self-test`, the CLI's lab checks, the benchm
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 from core.batch import BatchJob
 from core.diagnosis import Diagnosis
-from core.lab import Lab, LabEndpoint
+from core.lab import Lab, LabEndpoint, kerberos_unavailable_reason
 from core.mi import AuthType, DestinationOptions, UserCredentials
 
 DEMO_TIMEOUT = 3.0  # the hanging scenarios (blackhole, silent, trickle) end at the deadline
@@ -22,11 +25,40 @@ def options_for(endpoint: LabEndpoint, lab: Lab, timeout: float = DEMO_TIMEOUT) 
         auth=AuthType(endpoint.auth),
         credentials=credentials,
         ca_file=lab.ca_file if endpoint.transport == "https" else None,
-        timeout=max(timeout, endpoint.timeout or 0),
+        timeout=endpoint.timeout or timeout,  # a scenario's own deadline wins: it is part of what it shows
         allow_unencrypted=endpoint.allow_unencrypted,
         open_shell=endpoint.open_shell,
         remote_shell=endpoint.remote_shell,
+        spn=endpoint.spn,
+        ticket_cache=endpoint.ticket_cache,
     )
+
+
+def demo_lab() -> tuple[Lab, str | None]:
+    """The demo's lab: with the Kerberos scenarios where its KDCs can start on this PC; without them otherwise, and
+    why (what to install)."""
+    reason = kerberos_unavailable_reason()
+    return Lab(kerberos=reason is None), reason
+
+
+def use_kerberos_environ(lab: Lab) -> dict[str, str | None]:
+    """Point this whole process's Kerberos at the started lab's realms (MIT reads its files from the environment,
+    per call): the demo's tests then never touch the user's own krb5.conf or tickets. Returns what to restore."""
+    try:
+        environ = lab.kerberos_environ
+    except RuntimeError:  # a lab without Kerberos scenarios
+        return {}
+    saved = {name: os.environ.get(name) for name in environ}
+    os.environ.update(environ)
+    return saved
+
+
+def restore_environ(saved: Mapping[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def demo_jobs(lab: Lab, timeout: float = DEMO_TIMEOUT) -> list[BatchJob]:

@@ -115,6 +115,7 @@ class Diagnosis:
     requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
     auth: str = ""  # the scheme tested with (an AuthType value)
     user: str = ""  # the user name it was tested as (never a password), "" for none or the current identity
+    mechanism: str = ""  # what authenticated: "kerberos" or "ntlm" (Negotiate's choice), "basic" …; "" if nothing did
 
     @property
     def ok(self) -> bool:

@@ -23,7 +23,7 @@ from core.targetlist import INHERITED, Folder, InvalidField, Target, TargetList
 #: Columns of a list CSV, in export order. Only ``host`` is required on import.
 LIST_COLUMNS = (
     "host", "port", "transport", "auth", "credential", "folder", "name", "notes", "ca_check", "cn_check",
-    "allow_unencrypted", "session", "remote_shell",
+    "allow_unencrypted", "session", "remote_shell", "spn", "include_port_in_spn",
 )  # fmt: skip
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
@@ -122,6 +122,8 @@ def _target_from_cells(cells: dict[str, str]) -> tuple[tuple[str, ...], Target]:
         allow_unencrypted=_parse_bool(cells.get("allow_unencrypted", ""), "allow_unencrypted"),
         session=_parse_bool(cells.get("session", ""), "session"),
         remote_shell=cells.get("remote_shell", "").strip() or None,
+        spn=cells.get("spn", "").strip() or None,
+        include_port_in_spn=_parse_bool(cells.get("include_port_in_spn", ""), "include_port_in_spn"),
         notes=cells.get("notes", ""),
     )
     return folder, target

@@ -204,6 +204,12 @@ class DestinationOptions:
     # resource URI.
     open_shell: bool = False
     remote_shell: str = "cmd"
+    # Kerberos (and Negotiate's Kerberos) asks for a ticket to HTTP/<host as typed>, as Windows' client does.
+    spn: str | None = None  # another service principal ("WSMAN/srv01.corp.example"), or a service class ("WSMAN")
+    include_port_in_spn: bool = False  # HTTP/<host>:<port>, as New-PSSessionOption -IncludePortInSPN
+    # Linux, macOS: the Kerberos ticket cache a test as the current user takes its ticket from ("FILE:/tmp/krb5cc_x",
+    # as KRB5CCNAME names one); None: the user's default. Windows keeps tickets in the logon session instead.
+    ticket_cache: str | None = None
 
 
 ProgressCallback = Callable[["Operation", str, str, str, int, int], None]

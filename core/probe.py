@@ -18,7 +18,7 @@ from core.diagnosis import Diagnosis, Failure, IdentifyInfo, StageReport, StageS
 from core.failures.classify import classify
 from core.http import HttpClient
 from core.mi import AuthType, DestinationOptions, UserCredentials
-from core.schemes import Authenticated, Scheme
+from core.schemes import Authenticated, Conversation, Scheme
 from core.stages import STAGES, Stage, pending_stages
 from core.stages.base import Skipped
 from core.target import Endpoint
@@ -80,6 +80,7 @@ class Probe:
     requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
     untested: str = ""  # why authentication was not tested ("no credentials")
     authenticated: Authenticated | None = None  # what the auth stage opened, for any stage after it
+    conversation: Conversation | None = None  # the auth stage's, while it runs (a KDC exchange in flight)
     _http: HttpClient | None = None
     _started: float = 0.0
 
@@ -113,6 +114,7 @@ class Probe:
             stop_reason=self.interrupter.reason,
             answered=self._http is not None and self._http.answered,
             anonymous_silent=self.anonymous_silent,
+            kdc_realm=self.conversation.kdc_realm if self.conversation is not None else "",
         )
 
     # --- what the stages share --------------------------------------------------------------------------------
@@ -164,6 +166,7 @@ class Probe:
             requires_authentication=self.requires_authentication,
             auth=self.scheme.auth.value,
             user=self.scheme.user_label(self.options),
+            mechanism=self.authenticated.mechanism if self.authenticated is not None else "",
         )
 
     def _run_stage(self, stage: Stage) -> Failure | None:

@@ -82,6 +82,7 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "result_code": int(diagnosis.result),
         "failed_stage": diagnosis.failed_stage,
         "auth": diagnosis.auth or None,
+        "mechanism": diagnosis.mechanism or None,
         "stages": [
             {"name": s.name, "status": s.status.value, "elapsed_ms": s.elapsed_ms, "detail": s.detail}
             for s in diagnosis.stages

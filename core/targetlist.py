@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.kerberos.names import check_spn
 from core.mi import AuthType
 from core.shell import ShellChoiceError, shell_target
 from core.target import Endpoint, parse_target
@@ -28,8 +29,9 @@ AUTH_METHODS = tuple(auth.value for auth in AuthType)
 #: The fields a folder can give its targets. The order is the order of CSV columns and of the JSON keys.
 INHERITED = (
     "port", "transport", "auth", "credential", "ca_check", "cn_check", "allow_unencrypted", "session", "remote_shell",
+    "spn", "include_port_in_spn",
 )  # fmt: skip
-_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted", "session")
+_SWITCHES = ("ca_check", "cn_check", "allow_unencrypted", "session", "include_port_in_spn")
 APP_DEFAULTS: dict[str, Any] = {
     "transport": "http",
     "auth": "none",
@@ -38,6 +40,8 @@ APP_DEFAULTS: dict[str, Any] = {
     "allow_unencrypted": False,
     "session": False,
     "remote_shell": "cmd",
+    "spn": None,
+    "include_port_in_spn": False,
 }
 
 
@@ -73,6 +77,10 @@ def _check_settings(owner: str, values: Settings | Target) -> None:
             shell_target(values.remote_shell)
         except ShellChoiceError as exc:
             raise InvalidField("remote_shell", f"{owner}: remote_shell {exc}") from None
+    if values.spn is not None:
+        problem = check_spn(values.spn) if isinstance(values.spn, str) else "a service principal is text"
+        if problem is not None:
+            raise InvalidField("spn", f"{owner}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class Settings:
     allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
     session: bool | None = None  # the session stage: open a remote shell after auth, then delete it
     remote_shell: str | None = None  # which: cmd, powershell, a session configuration name or a resource URI
+    spn: str | None = None  # Kerberos: the service principal, or a service class alone ("WSMAN") for a folder
+    include_port_in_spn: bool | None = None  # Kerberos: HTTP/<host>:<port>
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,8 @@ class Target:
     allow_unencrypted: bool | None = None  # Basic over plain HTTP, as WinRM's AllowUnencrypted
     session: bool | None = None  # the session stage: open a remote shell after auth, then delete it
     remote_shell: str | None = None  # which: cmd, powershell, a session configuration name or a resource URI
+    spn: str | None = None  # Kerberos: the service principal, or a service class alone ("WSMAN") for a folder
+    include_port_in_spn: bool | None = None  # Kerberos: HTTP/<host>:<port>
     notes: str = ""
     id: str = field(default_factory=new_id)
 
@@ -158,6 +170,8 @@ class ResolvedTarget:
     allow_unencrypted: bool
     session: bool
     remote_shell: str
+    spn: str | None
+    include_port_in_spn: bool
 
     def endpoint(self) -> Endpoint:
         """Where to connect. A scheme or port written in the host wins, as on the command line."""

@@ -43,11 +43,13 @@ class Interrupted(OSError):
 
 
 class Interrupter:
-    """Shuts down every socket of one test, from any thread, recording why."""
+    """Shuts down every socket of one test, from any thread, recording why; and wakes whatever waits on an event
+    instead of a socket (a KDC exchange on a helper thread, see ``core.offload``)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
+        self._events: set[threading.Event] = set()
         self.reason: StopReason | None = None
 
     def register(self, sock: socket.socket) -> None:
@@ -62,13 +64,28 @@ class Interrupter:
         with self._lock:
             self._sockets.discard(sock)
 
+    def watch(self, event: threading.Event) -> None:
+        """Set ``event`` when the test is interrupted; at once if it already was."""
+        with self._lock:
+            if self.reason is None:
+                self._events.add(event)
+                return
+        event.set()
+
+    def unwatch(self, event: threading.Event) -> None:
+        with self._lock:
+            self._events.discard(event)
+
     def interrupt(self, reason: StopReason) -> None:
         with self._lock:
             if self.reason is None:
                 self.reason = reason
             sockets = list(self._sockets)
+            events, self._events = self._events, set()
         for sock in sockets:
             _shutdown(sock)
+        for event in events:
+            event.set()
 
     def close_all(self) -> None:
         with self._lock:

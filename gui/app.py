@@ -87,14 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 window.close()
 
     install_excepthook()
-    demo_lab = Lab() if args.demo else None
+    from core.demo import demo_lab as make_demo_lab
+    from core.demo import restore_environ, use_kerberos_environ
+
+    demo_lab, no_kerberos = make_demo_lab() if args.demo else (None, None)
+    saved_environ: dict[str, str | None] = {}
     try:
         # The demo never reads or writes the user's list and history files.
         window = MainWindow(preferences=preferences, persist=demo_lab is None)
         if demo_lab is not None:
             demo_lab.start()
+            saved_environ = use_kerberos_environ(demo_lab)  # the demo's Kerberos never sees the user's own
             window.setWindowTitle("TestConnection — demo (local lab endpoints; the demo list is not saved)")
-            window.show_demo_list(*demo_list(demo_lab), demo_lab.ca_file)
+            note = f"Kerberos rows are missing: {no_kerberos}" if no_kerberos else ""
+            if no_kerberos:
+                log.warning("demo without Kerberos: %s", no_kerberos)
+            window.show_demo_list(*demo_list(demo_lab), demo_lab.ca_file, note)
             window.run(load_demo(window, demo_lab))
         window.show()
         settle()
@@ -107,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if demo_lab is not None:
             demo_lab.stop()
+            restore_environ(saved_environ)
 
 
 def settle() -> None:
@@ -150,6 +159,8 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
     credentials: dict[str, StoredCredential] = {}
     folders: dict[str, list[Target]] = {name: [] for name in DEMO_FOLDERS.values()}
     for endpoint in lab.endpoints:
+        if endpoint.ticket_cache is not None:
+            continue  # its own ticket cache is no list setting: from a list it would test this PC's user instead
         credential = None
         if endpoint.username is not None:
             credential = f"demo: {endpoint.name}"  # one each: wrong-password has its own, deliberately wrong one
@@ -157,7 +168,7 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
         folder = DEMO_FOLDERS[endpoint.expect_stage if not endpoint.expect_ok else None]
         folders[folder].append(Target(host=endpoint.url, name=endpoint.name, auth=endpoint.auth,
                                       credential=credential, notes=endpoint.description,
-                                      allow_unencrypted=endpoint.allow_unencrypted or None))
+                                      allow_unencrypted=endpoint.allow_unencrypted or None, spn=endpoint.spn))
     from gui.listpanel import DEMO_LIST_NAME
 
     root = Folder(DEMO_LIST_NAME, folders=tuple(Folder(name, targets=tuple(t)) for name, t in folders.items() if t))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from core import AuthType, TargetError, UserCredentials
 from core.credentials import CredentialError, StoredCredential
+from core.schemes import scheme
 from core.targetlist import ResolvedTarget
 from gui.rows import TestSpec
 from gui.settings import Preferences
@@ -55,7 +56,7 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
     if auth is AuthType.CERTIFICATE:
         raise fail("auth", "certificate authentication cannot be tested from a list yet; choose another method")
     credentials = None
-    if auth is not AuthType.NONE:
+    if auth is not AuthType.NONE and (resolved.credential or not scheme(auth).current_identity):
         name = resolved.credential
         if not name:
             raise fail("credential", f"{auth.value} authentication needs a credential: set one on the target "
@@ -67,8 +68,10 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
         if stored is None:
             raise fail("credential", f"{name!r} is not in the credential store")
         credentials = UserCredentials(stored.username, stored.password, domain=stored.domain)
+    # Negotiate and Kerberos without a credential: the current user (single sign-on).
     options = preferences.destination_options(endpoint, auth, credentials, ca_check=resolved.ca_check,
-                                              cn_check=resolved.cn_check, allow_unencrypted=resolved.allow_unencrypted)
+                                              cn_check=resolved.cn_check, allow_unencrypted=resolved.allow_unencrypted,
+                                              spn=resolved.spn, include_port_in_spn=resolved.include_port_in_spn)
     return TestSpec(endpoint.url, endpoint.label, options, name=target.name, description=target.notes)
 
 

@@ -6,6 +6,7 @@ with everything else) rather than in the registry / ~/.config default.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -36,7 +37,7 @@ TRANSPORTS = ("http", "https")
 AUTH_LABELS = {
     AuthType.NONE: "None (anonymous Identify only)",
     AuthType.NTLM: "NTLM (Negotiate)",
-    AuthType.NEGOTIATE: "Negotiate",
+    AuthType.NEGOTIATE: "Negotiate (Kerberos, else NTLM)",
     AuthType.KERBEROS: "Kerberos",
     AuthType.BASIC: "Basic",
     AuthType.CREDSSP: "CredSSP",
@@ -50,7 +51,8 @@ def ui_settings() -> QSettings:
 @dataclass(frozen=True)
 class Preferences:
     transport: str = "http"
-    auth: str = AuthType.NTLM.value
+    # Windows: Negotiate as the logged-on user (the target bar's default credential), as Test-WSMan does by default.
+    auth: str = (AuthType.NEGOTIATE if sys.platform == "win32" else AuthType.NTLM).value
     timeout: float = 10.0
     concurrency: int = DEFAULT_CONCURRENCY
     ca_check: bool = True
@@ -86,7 +88,8 @@ class Preferences:
 
     def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
                             ca_check: bool | None = None, cn_check: bool | None = None,
-                            allow_unencrypted: bool = False) -> DestinationOptions:
+                            allow_unencrypted: bool = False, spn: str | None = None,
+                            include_port_in_spn: bool = False) -> DestinationOptions:
         """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
         the timeout and CA file, and the certificate checks unless the saved target decides them."""
         return DestinationOptions(
@@ -100,6 +103,8 @@ class Preferences:
             ca_file=self.ca_file or None,
             timeout=self.timeout,
             allow_unencrypted=allow_unencrypted,
+            spn=spn,
+            include_port_in_spn=include_port_in_spn,
         )
 
     def list_defaults(self) -> Settings:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 
 from core import AuthType, TargetError, UserCredentials, parse_target
 from core.credentials import CredentialError, CredentialStore
+from core.schemes import scheme
 from gui.credentialdialog import CredentialDialog, split_user
 from gui.messages import message_label
 from gui.qt import (
@@ -17,6 +19,7 @@ from gui.qt import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    Qt,
     QTimer,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +31,9 @@ from gui.settings import AUTH_LABELS, TRANSPORTS, Preferences
 
 NO_CREDENTIAL = ""
 ENTER_CREDENTIAL = "\x00enter"  # cannot clash with a saved name: those may not contain control characters
+CURRENT_USER = "\x00current"  # the logged-on user's own identity: Negotiate and Kerberos without a password
+# A domain PC's helpdesk tests as itself, as Test-WSMan -Authentication Default does; elsewhere a password is usual.
+DEFAULT_CREDENTIAL = CURRENT_USER if sys.platform == "win32" else ENTER_CREDENTIAL
 MANAGE_CREDENTIALS = "\x00manage"
 FIELD_NAMES = {"host": "Host", "port": "Port", "transport": "Transport", "url_prefix": "URL path",
                "credential": "Credential", "user": "User", "password": "Password", "name": "Credential name"}
@@ -116,7 +122,7 @@ class TargetBar(QWidget):
         self.credential.currentIndexChanged.connect(self._credential_changed)
         self.save_credential_button.clicked.connect(lambda: self.save_typed_credential())
         self.host.textEdited.connect(lambda _: self.clear_message())
-        self._choice: object = ENTER_CREDENTIAL  # the last real choice, kept across reloads and "Manage…"
+        self._choice: object = DEFAULT_CREDENTIAL  # the last real choice, kept across reloads and "Manage…"
         self.reload_credentials()
 
     def apply_preferences(self, preferences: Preferences) -> None:
@@ -129,6 +135,10 @@ class TargetBar(QWidget):
         self.credential.blockSignals(True)
         self.credential.clear()
         self.credential.addItem("No credential", NO_CREDENTIAL)
+        self.credential.addItem("Current user (single sign-on)", CURRENT_USER)
+        self.credential.setItemData(1, "Negotiate and Kerberos as the logged-on user: Windows' own logon, or the "
+                                       "Kerberos ticket from kinit on Linux and macOS; no password is sent",
+                                    Qt.ItemDataRole.ToolTipRole)
         self.credential.addItem("Enter user/password…", ENTER_CREDENTIAL)
         try:
             names = self._store.names()
@@ -139,7 +149,7 @@ class TargetBar(QWidget):
             self.credential.addItem(name, name)
         self.credential.addItem("Manage credentials…", MANAGE_CREDENTIALS)
         index = self.credential.findData(current)
-        self.credential.setCurrentIndex(index if index >= 0 else 1)
+        self.credential.setCurrentIndex(index if index >= 0 else self.credential.findData(ENTER_CREDENTIAL))
         self.credential.blockSignals(False)
         self._credential_changed()
 
@@ -149,7 +159,7 @@ class TargetBar(QWidget):
             # Not a choice: go back to the previous one and open the dialog once the combo's popup has closed.
             self.credential.blockSignals(True)
             previous = self.credential.findData(self._choice)
-            self.credential.setCurrentIndex(previous if previous >= 0 else 1)
+            self.credential.setCurrentIndex(previous if previous >= 0 else self.credential.findData(ENTER_CREDENTIAL))
             self.credential.blockSignals(False)
             QTimer.singleShot(0, self.manage_credentials)
             return
@@ -254,6 +264,11 @@ class TargetBar(QWidget):
         if choice == NO_CREDENTIAL:
             raise InputError("credential", f"{auth.value} authentication needs a credential: pick a saved one "
                                            "or choose “Enter user/password…”")
+        if choice == CURRENT_USER:
+            if not scheme(auth).current_identity:
+                raise InputError("credential", f"{auth.value} cannot use the current user's logon: choose Negotiate "
+                                               "or Kerberos, or enter a user and password")
+            return None
         if choice == ENTER_CREDENTIAL:
             user = self.user.text().strip()
             if not user:

@@ -199,12 +199,14 @@ class MainWindow(QMainWindow):
             return self._list_credentials[name]
         return self.credentials.get(name)
 
-    def show_demo_list(self, lst: TargetList, credentials: dict[str, StoredCredential], ca_file: str) -> None:
+    def show_demo_list(
+        self, lst: TargetList, credentials: dict[str, StoredCredential], ca_file: str, note: str = ""
+    ) -> None:
         """The demo's list: in memory only, with its own credentials and CA, never over the user's list file."""
         self._list_credentials = dict(credentials)
         self._list_ca_file = ca_file
         self.list_panel.show_in_memory(lst, "The demo list is held in memory only and is not saved; your own "
-                                            "target list file is not touched.")
+                                            "target list file is not touched." + (f" {note}" if note else ""))
 
     def run(self, keys: Iterable[int]) -> None:
         """Test these rows (again). The same path for Enter, Re-run, F5, the demo and the self-test."""

@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["TESTCONNECTION_HOME"] = tempfile.mkdtemp(prefix="testconnection-tests-")
 
-from core.lab import Lab, kdc
+from core.lab import KERBEROS_SCENARIOS, Lab, kdc, kerberos_unavailable_reason
 
 # Nor the user's own Kerberos: every file MIT krb5 and GSSAPI would look for (krb5.conf, tickets, keytabs, replay
 # cache, mechanisms) is the test session's own: no realm, no DNS lookups, no tickets. A Kerberos test points them
@@ -32,6 +32,22 @@ def lab() -> Iterator[Lab]:
     """Every lab endpoint, running for the whole test session (DEFAULT_USERS)."""
     with Lab() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def kerberos_lab() -> Iterator[Lab]:
+    """The Kerberos scenarios with the lab's MIT KDCs, for the whole test session (.ci/run installs them)."""
+    assert kerberos_unavailable_reason() is None, kerberos_unavailable_reason()
+    with Lab(scenarios=KERBEROS_SCENARIOS) as running:
+        yield running
+
+
+@pytest.fixture
+def klab(kerberos_lab: Lab, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    """The Kerberos scenarios, and this test's Kerberos pointed at the lab's realms and an empty ticket cache."""
+    for name, value in kerberos_lab.kerberos_environ.items():
+        monkeypatch.setenv(name, value)
+    return kerberos_lab
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

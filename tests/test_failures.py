@@ -20,6 +20,8 @@ PROBLEM_FACTS = {
     "request_bytes", "fault", "fault_name", "fault_code", "install_hint", "windows_code", "wsman_fault_code",
     # the session stage's: the shell and what fits it (core.failures.session.shell_facts), and who answered
     "shell_label", "configuration", "enable_endpoint", "list_endpoints", "plugin_quota", "account_note", "vendor",
+    # Kerberos (core/kerberos/attempt.py Attempt.facts, errors.py, clock.py)
+    "spn", "principal", "realm", "realm_lower", "host_short", "kinit", "krb_error", "clock_story",
 }  # fmt: skip
 CONTEXT = Context(
     host="srv01.corp.example", port=5986, transport="https", auth=AuthType.BASIC, auth_label="Basic",

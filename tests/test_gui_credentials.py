@@ -339,7 +339,7 @@ def test_manage_credentials_from_the_combo_reloads_it_and_keeps_the_choice(
     with qtbot.waitSignal(bar.credentials_changed, timeout=5000):
         bar.credential.setCurrentIndex(bar.credential.findData(MANAGE_CREDENTIALS))
     assert bar.credential.currentData() == "keep"  # "Manage…" is an action, not a choice
-    assert [bar.credential.itemData(i) for i in range(bar.credential.count())][2:-1] == ["drop", "keep", "new"]
+    assert [bar.credential.itemData(i) for i in range(bar.credential.count())][3:-1] == ["drop", "keep", "new"]
 
     # Deleting the chosen credential in the dialog leaves a real choice behind, not a dangling name.
     answer(monkeypatch, "Yes")

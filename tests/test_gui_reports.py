@@ -25,7 +25,7 @@ MARKER = "Export-Marker-Secret-5d2"
 USER = "gui-export-user"  # our own name: live labs share one NTLM user file, the first password wins for a name
 CLI_KEYS = {"target", "endpoint", "ok", "result", "result_code", "failed_stage", "stages", "identify", "error",
             "elapsed_ms", "started_at", "notes", "untested", "requires_authentication", "offered_schemes", "outcome",
-            "problem", "auth", "check"}  # fmt: skip
+            "problem", "auth", "mechanism", "check"}  # fmt: skip
 SCENARIOS = ["winrm-http", "access-denied", "refused"]
 
 

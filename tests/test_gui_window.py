@@ -67,8 +67,11 @@ def test_enter_runs_the_stages_and_ends_ok_with_the_version(qtbot: Any, window: 
     number = window.model.row_number(row.key)
     cell = window.model.data(window.model.index(number, Column.VERSION))
     assert cell.startswith("OS: 10.0.20348")
-    # The reason first: the Problem column says what answered, in words.
-    assert window.model.data(window.model.index(number, Column.PROBLEM)) == "OK — Windows Server 2022 (10.0.20348)"
+    # The reason first: the Problem column says what answered, in words; then that a Windows PC would need the
+    # address in its TrustedHosts for NTLM over HTTP.
+    problem = window.model.data(window.model.index(number, Column.PROBLEM))
+    assert problem.startswith("OK — Windows Server 2022 (10.0.20348); Windows' own client refuses NTLM to an IP")
+    assert "TrustedHosts -Value '127.0.0.1'" in problem
     assert window.model.data(window.model.index(number, Column.AUTH)) == "✔"
     assert window.model.data(window.model.index(number, Column.STATUS)) == "OK"
     assert "1 / 1, 0 failed" in window.progress_label.text()

@@ -3,9 +3,12 @@
 Stalls: ``tcp`` — the ``blackhole`` endpoint (connect never completes); ``tls`` — HTTPS to the ``silent`` endpoint
 (it reads the ClientHello and never answers); ``wsman`` — the ``silent`` endpoint over HTTP; ``auth`` and
 ``session`` — a healthy listener in a second lab with 0.6 s latency per request, cancelled once the stage runs
-(Basic over HTTP with ``allow_unencrypted``, and NTLM; the session stage opening a cmd shell). With no
-authentication there is no auth stage to cancel and no shell to open (both are skipped), so those combinations are
-not in the matrix. A cancel in the session stage must still leave no shell open on the lab (``core.cleanup``).
+(Basic over HTTP with ``allow_unencrypted``, NTLM, and Negotiate and Kerberos against a Kerberos listener of the
+slow lab with its own KDC; the session stage opening a cmd shell after Basic or NTLM). With no authentication there
+is no auth stage to cancel and no shell to open (both are skipped), so those combinations are not in the matrix. A
+cancel in the session stage must still leave no shell open on the lab (``core.cleanup``). Kerberos also stalls
+where no socket of the test's own does: in the exchange with a domain controller that never answers (blocking C
+code on a helper thread, which the test abandons).
 
 What a user notices: exactly one final result, "cancelled" in the stage that was running, delivered within
 100 ms of cancel(), nothing after it, and no leaked threads or sockets once the abandoned probe has given up
@@ -34,17 +37,25 @@ from core import (
     cleanup,
 )
 from core.lab import Lab
+from core.lab._realms import SILENT_FOR
 from tests.quality import tally
 
 TIMEOUT = 1.0
 STAGES = ["tcp", "tls", "wsman", "auth", "session"]
-AUTHS = ["none", "basic", "ntlm"]
+AUTHS = ["none", "basic", "ntlm", "negotiate", "kerberos"]
+KERBEROS = ("negotiate", "kerberos")
 
 
 @pytest.fixture(scope="module")
 def slow_lab() -> Iterator[Lab]:
-    with Lab(scenarios=["winrm-http"], latency=0.6) as running:
+    with Lab(scenarios=["winrm-http", "kerberos-http"], latency=0.6) as running:
         yield running
+
+
+@pytest.fixture
+def kerberos_env(slow_lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in slow_lab.kerberos_environ.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +67,10 @@ def app(lab: Lab, slow_lab: Lab) -> Iterator[Application]:
         yield application
 
 
-def _target(stage: str, lab: Lab, slow_lab: Lab) -> tuple[str, str]:
+def _target(stage: str, lab: Lab, slow_lab: Lab, auth: str = "none") -> tuple[str, str]:
     """(URL, transport) whose test connection stalls in ``stage``."""
+    if stage == "auth" and auth in KERBEROS:
+        return slow_lab.url("kerberos-http"), "http"  # localhost: the name with a service principal
     if stage == "tcp":
         return lab.url("blackhole"), "http"
     if stage == "tls":
@@ -95,14 +108,22 @@ def _wait_back(start: tuple[int, int], tolerance: tuple[int, int] = (0, 2), limi
     raise AssertionError(f"threads/fds {now} did not return to {start} (+{tolerance}); threads: {names}")
 
 
-# Without authentication the auth and session stages never run, so cancelling in them exists only for the schemes.
-MATRIX = [(stage, auth) for stage in STAGES for auth in AUTHS if not (stage in ("auth", "session") and auth == "none")]
+# Without authentication the auth and session stages never run, so cancelling in them exists only for the schemes;
+# the session stage is cancelled after Basic and NTLM (the slow lab's Kerberos listener serves the auth stage).
+MATRIX = [
+    (stage, auth)
+    for stage in STAGES
+    for auth in AUTHS
+    if not (stage in ("auth", "session") and auth == "none") and not (stage == "session" and auth in KERBEROS)
+]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize(("stage", "auth"), MATRIX)
-def test_cancel_in_every_stage(app: Application, lab: Lab, slow_lab: Lab, stage: str, auth: str, mode: str) -> None:
-    url, transport = _target(stage, lab, slow_lab)
+def test_cancel_in_every_stage(
+    app: Application, lab: Lab, slow_lab: Lab, kerberos_env: None, stage: str, auth: str, mode: str
+) -> None:
+    url, transport = _target(stage, lab, slow_lab, auth)
     options = _options(auth, transport, lab)
     if stage in ("auth", "session"):
         options = replace(options, timeout=5.0)  # slow round trips must fit before we cancel in auth or session
@@ -222,3 +243,56 @@ def test_cancelled_stage_is_always_reported_cancelled(app: Application, lab: Lab
             break
         tally("cancel_races")
     assert set(statuses) == {StageStatus.CANCELLED}, f"after {len(statuses)} cancels: {statuses[-1]}"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_cancel_during_a_kdc_exchange_that_never_answers(app: Application, klab: Lab, mode: str) -> None:
+    """Kerberos' logon waits on a domain controller that accepts and never answers: inside libkrb5, where no socket
+    of the test's can be shut. The cancel still ends the test at once; the exchange ends later on its own."""
+    endpoint = klab.endpoint("kerberos-kdc-silent")
+    options = DestinationOptions(auth=AuthType.KERBEROS, credentials=UserCredentials(endpoint.username or "",
+                                 endpoint.password or ""), timeout=8.0)
+    start = _levels()
+    finals: list[MIResult] = []
+    final_seen = threading.Event()
+
+    def on_result(op: object, instance: object, more: bool, code: MIResult, message: object, details: object) -> None:
+        finals.append(code)
+        final_seen.set()
+
+    callbacks = OperationCallbacks(instance_result=on_result) if mode == "async" else None
+    with app.new_session(endpoint.url, options=options) as session:
+        op = session.test_connection(callbacks=callbacks)
+        try:
+            ends = time.monotonic() + 3
+            while op.diagnosis.running_stage != "auth" and time.monotonic() < ends:
+                time.sleep(0.005)
+            time.sleep(0.3)  # well inside the exchange: the silent KDC holds it for SILENT_FOR seconds
+            assert op.diagnosis.running_stage == "auth" and not op.done
+            cancelled_at = time.perf_counter()
+            op.cancel()
+            if mode == "sync":
+                finals.append(op.get_instance(0.1).result_code)
+            else:
+                assert final_seen.wait(0.1), "no final result within 100 ms of cancel()"
+            assert time.perf_counter() - cancelled_at <= 0.1
+            diagnosis = op.diagnosis
+        finally:
+            op.close()
+    assert finals == [MIResult.FAILED]
+    assert diagnosis.failed_stage == "auth" and diagnosis.cancelled
+    _wait_back(start, limit=SILENT_FOR + 2.0)  # the abandoned exchange ends when the KDC hangs up
+    tally("cancel_cases")
+
+
+def test_the_deadline_ends_a_kdc_exchange_that_never_answers(app: Application, klab: Lab) -> None:
+    endpoint = klab.endpoint("kerberos-kdc-silent")
+    options = DestinationOptions(auth=AuthType.KERBEROS, credentials=UserCredentials(endpoint.username or "",
+                                 endpoint.password or ""), timeout=TIMEOUT)
+    started = time.perf_counter()
+    with app.new_session(endpoint.url, options=options) as session, session.test_connection() as op:
+        assert op.get_instance().result_code is MIResult.FAILED
+        diagnosis = op.diagnosis
+    assert time.perf_counter() - started < TIMEOUT + 0.3
+    assert diagnosis.failure is not None and diagnosis.failure.kind == "auth.kdc_timeout"
+    assert diagnosis.failed_stage == "auth"

@@ -8,7 +8,9 @@ timing-out and wrong-password listeners, opening remote shells (``--session``, `
 refused, with ``--json`` and ``--output`` (.html, .csv, .json), with every logger at DEBUG; the same tests through
 the API give ticket texts, JSON dicts, error messages and error details. A test cancelled in the session stage has
 its shell deleted on a connection of its own, authenticating again: its logs are scanned too. The marker must
-appear in none of them, nor in the command line of a CLI run as a child process.
+appear in none of them, nor in the command line of a CLI run as a child process. With Kerberos (a realm of its own,
+the marker being carol's password there too), the logon with the KDC, Negotiate's Kerberos and its NTLM fallback
+and a refused ticket leave it in no output, log, report or file either, and write no ticket cache.
 """
 
 from __future__ import annotations
@@ -303,3 +305,77 @@ def test_skipping_the_ca_check_passes_tls_and_says_so(marker_lab: Lab, capsys: p
     assert record["ok"] is True
     assert any("certificate not verified" in note for note in record["notes"]), record
     assert next(s for s in record["stages"] if s["name"] == "tls")["status"] == "ok"
+
+
+# --- Kerberos and Negotiate ------------------------------------------------------------------------------------
+
+KERBEROS_MARKED = ["kerberos-http", "kerberos-https", "negotiate-kerberos", "negotiate-ntlm-ip", "kerberos-stale-key"]
+
+
+@pytest.fixture(scope="module")
+def kerberos_marker_lab() -> Iterator[Lab]:
+    """A realm of its own where carol's password is the marker (the KDC and the NTLM user file both hold it)."""
+    with Lab(scenarios=KERBEROS_MARKED, users={"carol": MARKER, "dave": OTHER}) as running:
+        yield running
+
+
+def test_marker_password_appears_nowhere_with_kerberos(
+    kerberos_marker_lab: Lab,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The password's logon with the KDC (in memory), Negotiate's Kerberos and its NTLM fallback, a refused ticket:
+    the marker reaches no output, log, report or file, and no ticket cache of the user's."""
+    lab = kerberos_marker_lab
+    for name, value in lab.kerberos_environ.items():
+        monkeypatch.setenv(name, value)
+    users_cache = tmp_path / "users-krb5cc"
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{users_cache}")
+    monkeypatch.setenv(ENV, MARKER)
+    for name in [*LOGGERS, "gssapi", "krb5"]:
+        caplog.set_level(logging.DEBUG, logger=name or None)
+    seen: list[str] = []
+    reports = tmp_path / "reports"
+    reports.mkdir()
+
+    def cli(*args: str, expected: int) -> None:
+        out = io.StringIO()
+        code = main(["check", "--password-env", ENV, "--timeout", "5", "--ca-file", lab.ca_file, *args], stdout=out)
+        assert code == expected, out.getvalue()
+        seen.append(out.getvalue())
+
+    cli("--auth", "kerberos", "--user", "carol@LAB.TEST", "--json", "--output", str(reports / "k.html"),
+        lab.url("kerberos-http"), lab.url("kerberos-https"), expected=0)
+    cli("--auth", "negotiate", "--user", "carol@LAB.TEST", "--output", str(reports / "n.csv"),
+        lab.url("negotiate-kerberos"), lab.url("negotiate-ntlm-ip"), expected=0)
+    cli("--auth", "kerberos", "--user", "dave@LAB.TEST", "--json", "--output", str(reports / "wrong.json"),
+        lab.url("kerberos-http"), expected=1)  # the marker is dave's wrong password: the KDC refuses it
+    cli("--auth", "negotiate", "--user", "dave@LAB.TEST", lab.url("negotiate-kerberos"), expected=1)
+    cli("--auth", "kerberos", "--user", "carol@LAB.TEST", "--json", lab.url("kerberos-stale-key"), expected=1)
+    with Application() as app:
+        for name, user, auth in [("kerberos-http", "carol@LAB.TEST", AuthType.KERBEROS),
+                                 ("negotiate-ntlm-ip", "carol", AuthType.NEGOTIATE),
+                                 ("kerberos-https", "dave@LAB.TEST", AuthType.NEGOTIATE)]:
+            credentials = UserCredentials(user, MARKER)
+            options = DestinationOptions(transport=lab.endpoint(name).transport, auth=auth, credentials=credentials,
+                                         ca_file=lab.ca_file, timeout=5)
+            with app.new_session(lab.url(name), options=options) as session, session.test_connection() as op:
+                result = op.get_instance(10)
+                diagnosis = op.diagnosis
+            seen += [repr(options), repr(result), str(result.error_message), repr(result.error_details), repr(diagnosis),
+                     ticket_text(diagnosis_to_dict(diagnosis)), json.dumps(diagnosis_to_dict(diagnosis))]
+    captured = capsys.readouterr()
+    seen += [captured.out, captured.err, caplog.text, "\n".join(repr(r.args) for r in caplog.records)]
+    seen += [p.read_text(encoding="utf-8") for p in sorted(reports.iterdir())]
+    assert len(list(reports.iterdir())) == 3
+    # Every file of the lab's realm (its krb5.conf, KDC log, keytabs, the logged-on user's tickets) and of this test.
+    for directory in (Path(lab.kerberos_environ["KRB5_CONFIG"]).parent, tmp_path):
+        seen += [p.read_bytes().decode("latin-1") for p in directory.rglob("*") if p.is_file()]
+    assert not users_cache.exists()  # a logon with a password never writes the user's ticket cache
+
+    assert any("carol@LAB.TEST" in s for s in seen) and any("dave@LAB.TEST" in s for s in seen)
+    leaks = [s for s in seen if MARKER in s]
+    assert leaks == [], f"the password leaked into {len(leaks)} place(s): {leaks[0][:300]!r}"
+    tally("secret_outputs", len(seen))

@@ -120,9 +120,9 @@ def test_export_writes_inherited_settings_into_each_row_and_is_spreadsheet_safe(
     csv_text = export_list_csv(lst)
     assert csv_text.splitlines()[0] == (
         "host,port,transport,auth,credential,folder,name,notes,ca_check,cn_check,allow_unencrypted,session,"
-        "remote_shell"
+        "remote_shell,spn,include_port_in_spn"
     )
-    assert csv_text.splitlines()[1] == 'srv01,,https,,ops,Site,\'@admin,"\'=HYPERLINK(""x"")",,,,,'
+    assert csv_text.splitlines()[1] == 'srv01,,https,,ops,Site,\'@admin,"\'=HYPERLINK(""x"")",,,,,,,'
     [(path, back)] = import_csv(csv_text).targets
     assert (path, back.name, back.notes, back.transport) == (("Site",), "@admin", '=HYPERLINK("x")', "https")
 

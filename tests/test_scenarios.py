@@ -131,10 +131,3 @@ def test_without_credentials_every_other_stage_runs_and_auth_is_not_tested(lab: 
     assert diagnosis.stage("wsman").status == "ok"
     auth = diagnosis.stage("auth")
     assert auth.status == "skipped" and auth.detail == "not tested — no credentials"
-
-
-def test_kerberos_without_its_library_is_a_clear_result(lab: Lab) -> None:
-    options = DestinationOptions(auth=AuthType.KERBEROS, credentials=UserCredentials("alice@LAB", "x"))
-    diagnosis = run(lab.url("winrm-http"), options)
-    assert not diagnosis.ok and diagnosis.failed_stage == "auth"
-    assert diagnosis.failure is not None and diagnosis.failure.hint

@@ -353,3 +353,20 @@ def test_portable_mode_beside_a_frozen_executable(tmp_path: Path, monkeypatch: p
     assert paths.config_dir() == exe.parent.resolve() / "TestConnection-data"
     monkeypatch.setattr(sys, "frozen", False)
     assert paths.portable_dir() is None
+
+
+def test_kerberos_principal_settings_are_inherited_saved_and_checked(tmp_path: Path) -> None:
+    lst = TargetList()
+    lst, folder = lst.add_folder(lst.root.id, "IIS farm", Settings(auth="kerberos", spn="WSMAN"))
+    lst = lst.add_target(folder.id, Target("web01.corp.example"))
+    lst = lst.add_target(folder.id, Target("web02.corp.example", spn="HTTP/web02.corp.example", include_port_in_spn=True))
+    first, second = lst.resolved()
+    assert (first.spn, first.include_port_in_spn) == ("WSMAN", False)
+    assert (second.spn, second.include_port_in_spn) == ("HTTP/web02.corp.example", True)
+    path = tmp_path / "targets.json"
+    save_list(lst, path)
+    assert [(r.spn, r.include_port_in_spn) for r in load_list(path).resolved()] == [("WSMAN", False),
+                                                                                    ("HTTP/web02.corp.example", True)]
+    with pytest.raises(InvalidField) as bad:
+        Target("web03", spn="HTTP/a b")
+    assert bad.value.field == "spn"

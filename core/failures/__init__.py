@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.diagnosis import Failure
-from core.failures import authentication, connection, service, session
+from core.failures import authentication, connection, kerberos, service, session
 from core.failures.kinds import Facts, Fix, Kind, Where, fill
 from core.mi import AuthType
 from core.wire import StopReason
 
 KINDS: dict[str, Kind] = {
-    kind.id: kind for kind in (*connection.KINDS, *service.KINDS, *authentication.KINDS, *session.KINDS)
+    kind.id: kind
+    for kind in (*connection.KINDS, *service.KINDS, *authentication.KINDS, *kerberos.KINDS, *session.KINDS)
 }
 
 
@@ -39,6 +40,7 @@ class Context:
     stop_reason: StopReason | None = None
     answered: bool = False  # whether any byte of an answer to the request in flight has arrived
     anonymous_silent: bool = False  # the anonymous Identify got no answer in its share of the deadline
+    kdc_realm: str = ""  # the realm whose KDC an exchange in flight waits for (a Kerberos logon or ticket)
 
     def facts(self) -> Facts:
         offered = describe_offered(self.offered)
@@ -61,6 +63,8 @@ class Context:
             enable_hint=self.enable_hint,
             user=self.user or "<user>",
             user_name=user_name or "<user>",
+            realm=self.kdc_realm or "the domain",
+            realm_lower=self.kdc_realm.lower() or "<domain>",
         )
 
 

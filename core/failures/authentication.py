@@ -67,20 +67,12 @@ KINDS = (
         detail="{auth_label} authentication is not available on this PC ({reason}).",
     ),
     Kind(
-        "auth.no_authority", "auth", R.ACCESS_DENIED, C.AUTHENTICATION_ERROR,
-        problem="No domain controller reachable",
-        message="Authentication failed on this PC: {reason}",
-        hint="No domain controller could be reached; check VPN and this PC's DNS.",
-        detail="auth library error",
-        windows_code=codes.SEC_E_NO_AUTHENTICATING_AUTHORITY,
-    ),
-    Kind(
-        "auth.wrong_principal", "auth", R.ACCESS_DENIED, C.AUTHENTICATION_ERROR,
-        problem="Wrong service principal",
-        message="Authentication failed on this PC: {reason}",
-        hint="The host has no SPN under this name: connect by its FQDN, not its IP address.",
-        detail="auth library error",
-        windows_code=codes.SEC_E_WRONG_PRINCIPAL,
+        "auth.bad_seal", "auth", R.FAILED, C.SECURITY_ERROR,
+        problem="Encrypted answer does not open",
+        message="The service's encrypted answer does not open with this session's key ({reason}).",
+        hint="Something between this PC and {host} altered the answer, or answered for another session (a proxy or "
+        "load balancer that mixes connections); an answer that cannot be opened cannot be trusted.",
+        detail="encrypted answer does not open",
     ),
     Kind(
         "auth.local_error", "auth", R.ACCESS_DENIED, C.AUTHENTICATION_ERROR,

@@ -78,6 +78,14 @@ class KerberosService:
         return spnego.server(protocol="negotiate", _negotiate_contexts=contexts)
 
     @staticmethod
+    def bound(context: spnego.ContextProxy) -> bool:
+        """Whether a finished Kerberos context (alone, or inside SPNEGO) was bound to the channel by its client."""
+        inner = getattr(context, "_context", None)  # SPNEGO's chosen context, or the GSSAPI context itself
+        inner = getattr(inner, "_context", inner)
+        flags = getattr(inner, "actual_flags", 0)
+        return bool(int(flags) & gssapi.RequirementFlag.channel_bound)
+
+    @staticmethod
     def refusal(scheme: str, token: bytes, error: BaseException) -> str | None:
         """The 401's `WWW-Authenticate` value carrying MIT's KRB-ERROR for a refused ticket (None: none)."""
         base = error.base_error if isinstance(error, SpnegoError) else None

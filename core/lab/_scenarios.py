@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from core.lab._flavours import CREDSSP, KERBEROS, NEGOTIATE
-from core.lab._realms import DISABLED_USER, EXPIRED_USER, OFFLINE_REALM, REALM, SKEWED_REALM, UNKNOWN_USER
+from core.lab._realms import (
+    DISABLED_USER,
+    EXPIRED_USER,
+    OFFLINE_REALM,
+    REALM,
+    SILENT_REALM,
+    SKEWED_REALM,
+    UNKNOWN_USER,
+)
 
 DOMAIN_SCHEMES = (NEGOTIATE, KERBEROS)  # a domain member's default listener
 
@@ -22,19 +30,23 @@ class Scenario:
     client_cert_required: bool = False  # TLS 1.3 only, and a client certificate demanded
     offers: tuple[str, ...] | None = None  # WWW-Authenticate challenges of the 401; None: the flavour's own
     flavour: str = "windows"  # which real server it behaves like (core/lab/_flavours.py)
-    after_auth: str = "identify"  # authenticated answer: identify, access-denied, timeout-fault
     shells: str = "allowed"  # who may open remote shells (core/lab/_shells.py POLICIES)
+    after_auth: str = "identify"  # authenticated answer: identify, access-denied, timeout-fault, bad-seal
+    proof: str = "sent"  # Kerberos: the service's proof of identity (AP-REP) in its 200: sent, none, forged
+    strict_binding: bool = False  # Kerberos over HTTPS: a ticket without channel binding is refused (CBT Strict)
     keys: str | None = None  # Kerberos: the service keys the listener holds (_realms.KEYS); None = no Kerberos
     host: str = "127.0.0.1"  # the name in the URL (Kerberos needs `localhost`: the only name with a principal)
     # What the demo tries, and the stage and failure kind (core.failures) it should end with; None: passes.
     auth: str = "none"
     user: str | None = "{user}"  # over {user}, the lab's first user; None = the current identity (no password)
     wrong_password: bool = False
+    ticket_cache: bool = False  # with user=None: the current user logged on with kinit, in the lab's ticket cache
     allow_unencrypted: bool = False
     open_shell: bool = False  # the session stage, and which shell it opens
     remote_shell: str = "cmd"
     spn: str | None = None  # a service principal to ask for instead of HTTP/<host>, over {port}
     timeout: float | None = None  # the demo's deadline for this one, where the server is slow on purpose
+    # (kerberos-kdc-silent: shorter than the silent KDC's hang-up, _realms.SILENT_FOR, or it would not time out)
     expect_stage: str | None = None
     expect_kind: str | None = None
     expect_code: int | None = None  # the code Windows' own client shows (SSPI / NTSTATUS), where one is known
@@ -176,6 +188,9 @@ _KERBEROS = (
     _domain("kerberos-http", "A domain member over HTTP: Kerberos, the message sealed with the session key."),
     _domain("kerberos-https", "A domain member over HTTPS: Kerberos bound to the certificate (channel binding).",
             scheme="https", cert="good"),
+    _domain("kerberos-https-strict", "A domain member over HTTPS that requires channel binding (CbtHardeningLevel "
+            "Strict): a client that does not bind its ticket to the certificate is refused.", scheme="https",
+            cert="good", strict_binding=True),
     _domain("negotiate-kerberos", "Negotiate with a name that has a service principal: Kerberos is chosen.",
             auth="negotiate"),
     _domain("negotiate-ntlm-ip", "Negotiate to an IP address: no ticket names an address, so NTLM is used.",
@@ -201,6 +216,22 @@ _KERBEROS = (
             "auth.no_credentials", 0x8009030E, user=None),  # SEC_E_NO_CREDENTIALS
     _domain("kerberos-ip", "Kerberos alone to an IP address: refused before anything is sent.",
             "auth.kerberos_to_address", host="127.0.0.1"),
+    _domain("kerberos-current-user", "Kerberos as the current user, logged on with kinit: no password at all.",
+            user=None, ticket_cache=True),
+    _domain("negotiate-ntlm-no-spn", "Negotiate asking for HTTP/localhost:<port>, which nobody registered: NTLM "
+            "is used, and the test says why.", auth="negotiate", spn="HTTP/localhost:{port}"),
+    _domain("negotiate-wrong-password", "Negotiate with a wrong password: NTLM is refused too, and the domain "
+            "controller's answer says why.", "auth.logon_denied", 0x8009030C, auth="negotiate",
+            wrong_password=True),  # SEC_E_LOGON_DENIED
+    _domain("kerberos-kdc-silent", "Kerberos for a user whose domain controller accepts the connection and never "
+            "answers (a firewall or VPN in the way).", "auth.kdc_timeout", 0x80090311,
+            user="{user}@" + SILENT_REALM, timeout=3.0),  # SEC_E_NO_AUTHENTICATING_AUTHORITY
+    _domain("kerberos-no-proof", "The service answers 200 without its proof of identity (no AP-REP): something "
+            "else answers in its place.", "auth.mutual_failed", 0x80090363, proof="none"),  # SEC_E_MUTUAL_AUTH_FAILED
+    _domain("kerberos-forged-proof", "The service's proof of identity (AP-REP) does not verify.",
+            "auth.mutual_failed", 0x80090363, proof="forged"),  # SEC_E_MUTUAL_AUTH_FAILED
+    _domain("kerberos-bad-seal", "The service's encrypted answer does not open with the session's key.",
+            "auth.bad_seal", after_auth="bad-seal"),
 )
 
 SCENARIO_TABLE: dict[str, Scenario] = {s.name: s for s in (*_ALL, *_KERBEROS)}

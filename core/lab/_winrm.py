@@ -172,9 +172,14 @@ class WinRMListener:
             state.ctx = None
             refusal = self.kerberos.refusal(scheme, raw, exc) if self.kerberos is not None else None
             return self._failed_logon(refusal), []
-        headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
         if not state.ctx.complete:
+            headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
             return Response(401, "Unauthorized", [*self._server, *headers]), []
+        out = self._proof(out)
+        headers = [("WWW-Authenticate", f"{scheme} {base64.b64encode(out).decode()}")] if out else []
+        if self.scenario.strict_binding and self.kerberos is not None and not self.kerberos.bound(state.ctx):
+            state.ctx = None  # CbtHardeningLevel Strict: a ticket not bound to this TLS channel is refused
+            return self._failed_logon(), []
         # The NTLM user file is shared by every live lab: only accept this lab's own users.
         state.user = self._known(state.ctx.client_principal or "")
         if state.user is None:
@@ -182,6 +187,14 @@ class WinRMListener:
             return self._failed_logon(), []
         state.logon = state.ctx.client_principal or state.user
         return None, headers
+
+    def _proof(self, token: bytes | None) -> bytes | None:
+        """The service's last token (Kerberos: the AP-REP, its proof of identity), or a broken one on purpose."""
+        if not token or self.scenario.proof == "sent":
+            return token
+        if self.scenario.proof == "none":
+            return None
+        return token[:-1] + bytes([token[-1] ^ 0xFF])  # forged: its last byte is inside the encrypted part
 
     # --- the authenticated request ----------------------------------------------------------------------------
 
@@ -212,6 +225,8 @@ class WinRMListener:
             # Sealed in the protocol the client used: Windows takes either with either scheme (pywinrm's kerberos
             # sends Negotiate tokens and seals as SPNEGO).
             response.body = sealing.seal(state.ctx, response.body, protocol)
+            if self.scenario.after_auth == "bad-seal":  # altered on the way: it no longer opens
+                response.body = response.body.replace(b"octet-stream\r\n", b"octet-stream\r\n\x00", 1)
             content_type = sealing.content_type(protocol)
             response.headers = [(k, content_type if k == "Content-Type" else v) for k, v in response.headers]
         return response

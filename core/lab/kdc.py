@@ -25,7 +25,7 @@ from types import TracebackType
 
 REALM = "LAB.TEST"
 SERVICE = "HTTP/localhost"  # what Windows' client asks for http://localhost:…: only `localhost` is loopback everywhere
-PROGRAMS = ("krb5kdc", "kdb5_util", "kadmin.local")
+PROGRAMS = ("krb5kdc", "kdb5_util", "kadmin.local", "kinit")
 _SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")  # where Debian puts the KDC programs: not on a user's PATH
 _FAKETIME = ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
              "/usr/local/lib/faketime/libfaketime.so.1")

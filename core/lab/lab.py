@@ -45,6 +45,7 @@ class LabEndpoint:
     expect_kind: str | None  # the failure kind (core.failures), e.g. "tcp.refused"
     spn: str | None = None  # the service principal to ask for, when not HTTP/<host>
     expect_code: int | None = None  # what Windows' own client reports (SSPI / NTSTATUS code)
+    ticket_cache: str | None = None  # the current user's ticket cache (the lab's user logged on with kinit)
 
     @property
     def expect_result(self) -> str:
@@ -112,7 +113,7 @@ class Lab:
         _ntlm_users.register(id(self), self._users)
         if any(s.keys for s in self._scenarios):
             self._realms = Realms(self._tmp, self._users)
-            self._realms.start()
+            self._realms.start(tickets=any(s.ticket_cache for s in self._scenarios))
         self._loop = LoopThread()
         self._loop.start()
         for scenario in self._scenarios:
@@ -217,6 +218,13 @@ class Lab:
             raise RuntimeError("the lab runs no Kerberos scenario")
         return self._realms.environ
 
+    @property
+    def kdc_log(self) -> str:
+        """The log of LAB.TEST's KDC: a line per request it answered (so a test can tell none was made)."""
+        if self._realms is None:
+            raise RuntimeError("the lab runs no Kerberos scenario")
+        return self._realms.lab.log_file
+
     def kinit(self, ccache: str, user: str | None = None) -> str:
         """Log `user` (default: the first) on to the lab's realm into `ccache` with `kinit`; the principal."""
         if self._realms is None:
@@ -252,6 +260,7 @@ class Lab:
             expect_kind=scenario.expect_kind,
             spn=scenario.spn.format(port=port) if scenario.spn else None,
             expect_code=scenario.expect_code,
+            ticket_cache=self._realms.tickets if scenario.ticket_cache and self._realms else None,
         )
 
 

@@ -10,7 +10,8 @@ from core.mi import AuthType
 from core.schemes.base import Authenticated, Conversation, Scheme
 from core.schemes.credssp import CredSsp
 from core.schemes.kerberos import Kerberos
-from core.schemes.ntlm import Negotiate, Ntlm
+from core.schemes.negotiate import Negotiate
+from core.schemes.ntlm import Ntlm
 from core.schemes.simple import Basic, Certificate, NoAuthentication
 
 SCHEMES: dict[AuthType, Scheme] = {

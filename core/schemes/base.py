@@ -8,13 +8,18 @@ client and returns the authenticated IdentifyResponse. Library errors are turned
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from core.errors import Problem
+from core import offload
+from core.errors import Problem, Timeout
 from core.failures.classify import answer_problem
 from core.http import HttpClient, Reply
 from core.mi import AuthType, DestinationOptions, UserCredentials
 from core.target import Endpoint
+from core.wire import Deadline, Interrupter
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Authenticated:
     # Another WS-Management message through the same authentication (the same connection and context where the
     # scheme binds them; sealed and opened over HTTP): what a stage after auth sends.
     send: Callable[[bytes], Reply]
+    mechanism: str = ""  # what authenticated in the end: "kerberos", "ntlm" (Negotiate's choice), "basic" …
 
 
 @dataclass
@@ -35,6 +41,10 @@ class Conversation:
     options: DestinationOptions
     offered: tuple[str, ...]  # the listener's challenges, where a 401 showed them; updated by refused()
     peer_certificate: bytes | None  # the listener's TLS certificate (DER), for channel binding
+    deadline: Deadline = field(default_factory=lambda: Deadline(10.0))
+    interrupter: Interrupter = field(default_factory=Interrupter)
+    kdc_realm: str = ""  # set while an exchange with this realm's KDC is in flight (the deadline's words)
+    notes: tuple[str, ...] = ()  # what the test should say whatever the outcome ("Negotiate used NTLM, not …")
 
     @property
     def sealed(self) -> bool:
@@ -49,6 +59,31 @@ class Conversation:
 
     def post(self, body: bytes, headers: dict[str, str], *, bound: bool = False) -> Reply:
         return self.http.post(body, headers, bound=bound)
+
+    def blocking(
+        self, realm: str, work: Callable[[], T], discard: Callable[[T], None] | None = None,
+        within: float | None = None,
+    ) -> T:
+        """``work()``, an exchange with ``realm``'s KDC that nothing can interrupt, on a helper thread the test
+        abandons at its deadline, after ``within`` seconds, or on a cancel (``core.offload``); ``discard`` gets
+        what an abandoned one made."""
+        self.kdc_realm = realm
+        try:
+            result = offload.call(work, self.deadline, self.interrupter, discard, within)
+        except Timeout:
+            if not self.deadline.expired and self.interrupter.reason is None:
+                self.kdc_realm = ""  # only its share ran out: the test goes on without it
+            raise
+        except Problem:
+            self.kdc_realm = ""
+            raise
+        self.kdc_realm = ""
+        return result
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the test's deadline has passed or it was cancelled."""
+        return self.deadline.expired or self.interrupter.reason is not None
 
     def refused(self, reply: Reply, scheme: Scheme, request_bytes: int) -> Problem:
         """An answer to an authenticated request that is neither the next challenge nor the IdentifyResponse."""
@@ -66,7 +101,8 @@ class Scheme:
     auth: AuthType
     label: str  # as the window and the docs name it
     challenge_names: tuple[str, ...] = ()  # WWW-Authenticate scheme names that mean the listener accepts it
-    needs_user: bool = True  # False: it can run as the current identity (or without credentials at all)
+    needs_user: bool = True  # False: it runs without a user (the current identity, or no credentials at all)
+    current_identity: bool = False  # without a user it authenticates as the logged-on user (single sign-on)
     https_only: bool = False
     enable_command: str = ""  # PowerShell on the target that enables it on the WinRM service
     enable_note: str = ""  # said after the command in the hint ("use it over HTTPS only")

@@ -1,4 +1,5 @@
-"""NTLM, as Windows' client sends it to a WinRM listener: inside the Negotiate scheme, or bare where offered."""
+"""NTLM, as Windows' client sends it to a WinRM listener: raw NTLM tokens under the Negotiate scheme (Windows takes
+them there), or under NTLM where only that is offered. Negotiate proper (SPNEGO, Kerberos first) is ``negotiate``."""
 
 from __future__ import annotations
 
@@ -25,14 +26,3 @@ class Ntlm(TokenScheme):
 
         # As requests_ntlm: with a password, always pyspnego's own NTLM, never the platform's cached logon.
         return spnego.NegotiateOptions.use_ntlm if password else spnego.NegotiateOptions.none
-
-
-class Negotiate(Ntlm):
-    """For now NTLM inside the Negotiate scheme, exactly as ``Ntlm`` sends it."""
-
-    auth = AuthType.NEGOTIATE
-    label = "Negotiate"
-    challenge_names: tuple[str, ...] = ("negotiate",)
-
-    def header_for(self, offered: tuple[str, ...]) -> str:
-        return "Negotiate"

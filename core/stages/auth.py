@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.clientrules import windows_client_notes
 from core.errors import Problem
 from core.failures import Context
 from core.mi import AuthType
@@ -39,19 +40,26 @@ def _auth(probe: Probe) -> str | Skipped | None:
         if probe.offered and not scheme.offered_in(probe.offered):
             raise Problem("auth.not_offered")
         raise Problem("auth.basic_in_clear")
-    conversation = Conversation(http, probe.endpoint, probe.options, probe.offered, probe.peer_certificate)
+    conversation = Conversation(
+        http, probe.endpoint, probe.options, probe.offered, probe.peer_certificate, probe.deadline, probe.interrupter
+    )
+    probe.conversation = conversation
     try:
         result = scheme.authenticate(conversation)
     finally:
         probe.offered = conversation.offered
+        probe.notes += conversation.notes
         if http.answered_any:
             probe.prove_wsman()
     probe.identify = identify_info(result.answer, authenticated=True)
     probe.authenticated = result
+    probe.notes += windows_client_notes(probe.endpoint, probe.options, result.mechanism or scheme.auth)
     return result.detail
 
 
 def _timeout_kind(ctx: Context) -> str:
+    if ctx.kdc_realm:  # waiting for a domain controller, not for the service
+        return "auth.kdc_timeout"
     if ctx.answered:
         return "http.timeout"
     return "http.silent" if ctx.anonymous_silent else "http.timeout"
