@@ -24,6 +24,7 @@ def options_for(endpoint: LabEndpoint, lab: Lab, timeout: float = DEMO_TIMEOUT) 
         ca_file=lab.ca_file if endpoint.transport == "https" else None,
         timeout=max(timeout, endpoint.timeout or 0),
         allow_unencrypted=endpoint.allow_unencrypted,
+        look_ports=endpoint.look_ports,
     )
 
 

@@ -199,6 +199,9 @@ class DestinationOptions:
     ca_file: str | None = None
     timeout: float = 10.0
     allow_unencrypted: bool = False  # Basic over plain HTTP, as WinRM's AllowUnencrypted
+    # When the WinRM port does not connect, look whether the host answers on other ports (core.neighbours).
+    port_look: bool = True
+    look_ports: tuple[int, ...] = ()  # () for the ports Windows usually answers on: 445, 135, 3389, 5985, 5986
 
 
 ProgressCallback = Callable[["Operation", str, str, str, int, int], None]

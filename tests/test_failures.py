@@ -18,6 +18,7 @@ CORE = Path(__file__).resolve().parent.parent / "core"
 PROBLEM_FACTS = {
     "field", "reason", "protocol", "error", "error_type", "banner", "status", "server", "location", "location_host",
     "request_bytes", "fault", "fault_name", "fault_code", "install_hint", "windows_code", "wsman_fault_code",
+    "answering", "looked",
 }  # fmt: skip
 CONTEXT = Context(
     host="srv01.corp.example", port=5986, transport="https", auth=AuthType.BASIC, auth_label="Basic",

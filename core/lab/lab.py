@@ -38,6 +38,9 @@ class LabEndpoint:
     expect_ok: bool
     expect_stage: str | None  # "dns", "tcp", "tls", "wsman", "auth"
     expect_kind: str | None  # the failure kind (core.failures), e.g. "tcp.refused"
+    # The ports a test should look at when the WinRM port does not connect (DestinationOptions.look_ports); () for
+    # the usual ones, which loopback refuses: "host-down" needs other ports that stay silent too.
+    look_ports: tuple[int, ...] = ()
 
     @property
     def expect_result(self) -> str:
@@ -93,12 +96,14 @@ class Lab:
         self._loop = LoopThread()
         self._loop.start()
         for scenario in self._scenarios:
+            look_ports: tuple[int, ...] = ()
             if scenario.kind == "refused":
                 port = free_port()
-            elif scenario.kind == "blackhole":
-                hole = Blackhole()
-                self._side_servers.append(hole)
-                port = hole.port
+            elif scenario.kind in ("blackhole", "host-down"):
+                holes = [Blackhole() for _ in range(1 if scenario.kind == "blackhole" else 3)]
+                self._side_servers += holes
+                port = holes[0].port
+                look_ports = tuple(hole.port for hole in holes[1:])
             elif scenario.kind == "certificate-gate":
                 gate = CertificateGate(_tls_context(pki, scenario))  # type: ignore[arg-type]
                 self._side_servers.append(gate)
@@ -106,7 +111,7 @@ class Lab:
             else:
                 endpoint = Endpoint(scenario, self._users, self._latency, _tls_context(pki, scenario))
                 port = self._loop.call(self._loop.listen(endpoint))
-            self._endpoints[scenario.name] = self._describe(scenario, port)
+            self._endpoints[scenario.name] = self._describe(scenario, port, look_ports)
 
     def stop(self) -> None:
         """Close every socket and join the lab's thread; safe to call twice."""
@@ -153,7 +158,7 @@ class Lab:
     def users(self) -> Mapping[str, str]:
         return dict(self._users)
 
-    def _describe(self, scenario: Scenario, port: int) -> LabEndpoint:
+    def _describe(self, scenario: Scenario, port: int, look_ports: tuple[int, ...]) -> LabEndpoint:
         username = next(iter(self._users), None) if scenario.auth != "none" else None
         password = None
         if username is not None:
@@ -173,6 +178,7 @@ class Lab:
             expect_ok=scenario.expect_ok,
             expect_stage=scenario.expect_stage,
             expect_kind=scenario.expect_kind,
+            look_ports=look_ports,
         )
 
 
