@@ -150,6 +150,8 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
     credentials: dict[str, StoredCredential] = {}
     folders: dict[str, list[Target]] = {name: [] for name in DEMO_FOLDERS.values()}
     for endpoint in lab.endpoints:
+        if endpoint.look_ports:
+            continue  # its other silent ports exist only in the lab's own options: a list cannot say which they are
         credential = None
         if endpoint.username is not None:
             credential = f"demo: {endpoint.name}"  # one each: wrong-password has its own, deliberately wrong one
