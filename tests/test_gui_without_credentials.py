@@ -45,6 +45,9 @@ def test_a_host_and_enter_with_the_default_settings_runs_every_stage_but_authent
     number = fresh.model.row_number(row.key)
     status = fresh.model.index(number, Column.STATUS)
     assert fresh.model.data(status) == "Not fully tested"
+    # Its word fits the column beside its 16-px icon, on a first start's default widths.
+    needed = fresh.table.fontMetrics().horizontalAdvance("Not fully tested") + 16
+    assert fresh.table.horizontalHeader().sectionSize(Column.STATUS) > needed
     assert problem_cell(fresh, row).endswith("; authentication not tested — no credentials")
     marks = [fresh.model.data(fresh.model.index(number, c)) for c in (Column.DNS, Column.TCP, Column.WSMAN,
                                                                       Column.AUTH)]
