@@ -82,7 +82,7 @@ def look(
     family: int, sockaddr: tuple[Any, ...], ports: tuple[int, ...], until: float, interrupter: Interrupter
 ) -> Look | None:
     """Connect to ``ports`` of the address in ``sockaddr`` (its own port ignored), all at once, until the
-    monotonic time ``until``; None when the test was cancelled or ran out of time meanwhile.
+    monotonic time ``until``; None when the test was cancelled (or its deadline struck) meanwhile.
 
     Ports that answer at all answer within about one round trip: once one has, the look waits a few more round
     trips for the others rather than the whole time given.

@@ -45,7 +45,9 @@ def _tcp(probe: Probe) -> str:
 
 def _looked_around(probe: Probe, problem: Problem) -> Problem:
     """What the other ports say about a port that timed out or refused: a note, and for a timeout its kind."""
-    family, sockaddr = probe.addresses[0]
+    if not probe.addresses:
+        return problem
+    family, sockaddr = probe.addresses[0]  # of several addresses, the one a Windows client tries first
     endpoint, options = probe.endpoint, probe.options
     now = time.monotonic()
     seconds = neighbours.look_seconds(options.timeout)
