@@ -63,6 +63,10 @@ def details_html(row: Row, history: History | None = None) -> str:
     for note in d.notes:
         # Notes weaken a result ("certificate not verified"): shown where nobody can miss them.
         parts.append(f'<p style="{_NOTE_STYLE}"><b>⚠ {escape(note)}</b></p>')
+    if d.untested and row.final:
+        parts.append(f'<p style="{_HINT_STYLE}"><b>Authentication not tested</b> ({escape(d.untested)}): the '
+                     "stages before it passed. To test it too, enter a user and password, or pick a saved "
+                     "credential.</p>")
     if d.failure is not None and row.final:
         f = d.failure
         if f.hint:  # first: what the helpdesk does next matters more than the numbers

@@ -58,6 +58,8 @@ def test_a_host_and_enter_with_the_default_settings_runs_every_stage_but_authent
     shown = fresh.model.data(status, Qt.ItemDataRole.ForegroundRole).color()
     assert shown == state_colour(State.UNTESTED) and shown not in (state_colour(State.FAILED),
                                                                    state_colour(State.OK))
+    assert "Authentication not tested (no credentials): the stages before it passed. To test it too, enter a user " \
+           "and password, or pick a saved credential." in fresh.details.browser.toPlainText()
     assert fresh.progress_label.text() == "1 / 1, 0 failed, 1 not fully tested — done"
     assert fresh.run_status.failures_label.text() == ""
     assert fresh.failures_only.isChecked() is False
