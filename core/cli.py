@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the shell --session opens: cmd (default), powershell, a PowerShell session configuration name "
         "(JEA endpoints) or a resource URI; implies --session",
     )
+    check.add_argument(
+        "--no-port-look",
+        action="store_true",
+        help="when the WinRM port does not connect, do not look whether the host answers on 445, 135, 3389 or the "
+        "other WinRM port",
+    )
     check.add_argument("--timeout", type=float, default=10.0, help="overall deadline per target in seconds (10)")
     check.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="targets tested at once (32)")
     check.add_argument("--targets-file", type=Path, help="a saved list (.json), a CSV with a host column, or text")
@@ -184,6 +190,7 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
         remote_shell=args.shell or "cmd",
         spn=args.spn,
         include_port_in_spn=args.include_port_in_spn,
+        port_look=not args.no_port_look,
     )
     jobs: list[BatchJob] = []
     for text in args.targets:

@@ -31,6 +31,7 @@ def options_for(endpoint: LabEndpoint, lab: Lab, timeout: float = DEMO_TIMEOUT) 
         remote_shell=endpoint.remote_shell,
         spn=endpoint.spn,
         ticket_cache=endpoint.ticket_cache,
+        look_ports=endpoint.look_ports,
     )
 
 

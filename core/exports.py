@@ -124,6 +124,7 @@ th { background: #f0f0f0; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; margin: .4em 0; }
 dt { font-weight: 600; } dd { margin: 0; }
 .ok { color: #0a6b1f; } .failed { color: #a4161a; } .cancelled, .skipped, .not_run { color: #555; }
+.untested { color: #00695c; }
 section.target { border-top: 2px solid #ccc; }
 .hint { background: #fff8d6; border-left: 4px solid #c9a400; padding: .4em .8em; }
 .problem { font-weight: 600; } .where { color: #555; font-size: 90%; }
@@ -152,13 +153,16 @@ def _dl(pairs: Sequence[tuple[str, Any]]) -> str:
 
 
 def _summary(results: Sequence[Result]) -> str:
-    ok = sum(1 for r in results if r.get("ok"))
+    untested = sum(1 for r in results if r.get("ok") and r.get("untested"))  # passed, authentication not tested
+    ok = sum(1 for r in results if r.get("ok")) - untested
     cancelled = sum(1 for r in results if not r.get("ok") and is_cancelled(r))
-    failed = len(results) - ok - cancelled
+    failed = len(results) - ok - untested - cancelled
     by_stage = Counter(
         as_text(r.get("failed_stage")) or "unknown" for r in results if not r.get("ok") and not is_cancelled(r)
     )
     rows = [("Targets", len(results)), ("✔ OK", ok), ("✘ Failed", failed), ("■ Cancelled", cancelled)]
+    if untested:
+        rows.insert(2, ("◐ Not fully tested", untested))
     rows += [(f"Failed at {stage}", by_stage[stage]) for stage in (*STAGES, "unknown") if by_stage[stage]]
     body = "".join(f"<tr><th scope='row'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="summary">{body}</table>'
@@ -168,6 +172,8 @@ def _section(r: Result) -> str:
     ok = bool(r.get("ok"))
     state = "ok" if ok else "cancelled" if is_cancelled(r) else "failed"
     symbol = STATUS_TEXT[state].split(" ")[0]
+    if ok and r.get("untested"):
+        state, symbol = "untested", "◐"
     parts = [
         f'<section class="target"><h2><span class="{state}">{_e(symbol)} {_e(short_verdict(r))}</span>: '
         f"{_e(r.get('target'))}</h2>",

@@ -210,6 +210,9 @@ class DestinationOptions:
     # Linux, macOS: the Kerberos ticket cache a test as the current user takes its ticket from ("FILE:/tmp/krb5cc_x",
     # as KRB5CCNAME names one); None: the user's default. Windows keeps tickets in the logon session instead.
     ticket_cache: str | None = None
+    # When the WinRM port does not connect, look whether the host answers on other ports (core.neighbours).
+    port_look: bool = True
+    look_ports: tuple[int, ...] = ()  # () for the ports Windows usually answers on: 445, 135, 3389, 5985, 5986
 
 
 ProgressCallback = Callable[["Operation", str, str, str, int, int], None]

@@ -47,6 +47,8 @@ def check_options(options: DestinationOptions) -> Failure | None:
             shell_target(options.remote_shell)
         except ShellChoiceError as exc:
             return failures.invalid_input("remote_shell", str(exc))
+    if any(isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 65535 for p in options.look_ports):
+        return failures.invalid_input("look_ports", f"must be ports from 1 to 65535, not {options.look_ports!r}")
     if options.ca_file is not None:
         try:
             with open(options.ca_file, "rb"):

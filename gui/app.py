@@ -161,6 +161,8 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
     for endpoint in lab.endpoints:
         if endpoint.ticket_cache is not None:
             continue  # its own ticket cache is no list setting: from a list it would test this PC's user instead
+        if endpoint.look_ports:
+            continue  # its other silent ports exist only in the lab's own options: a list cannot say which they are
         credential = None
         if endpoint.username is not None:
             credential = f"demo: {endpoint.name}"  # one each: wrong-password has its own, deliberately wrong one

@@ -19,6 +19,7 @@ STATE_ICONS = {
     State.QUEUED: "status-queued",
     State.RUNNING: "status-running",
     State.OK: "status-ok",
+    State.UNTESTED: "status-untested",
     State.FAILED: "status-failed",
     State.CANCELLED: "status-cancelled",
     State.INVALID: "status-invalid",
@@ -49,16 +50,16 @@ class Scheme:
 # Each text colour has a contrast of at least 4.5:1 against the scheme's usual window and base colours.
 LIGHT = Scheme(
     dark=False,
-    states={State.OK: QColor("#2e7d32"), State.FAILED: QColor("#c62828"), State.CANCELLED: QColor("#616161"),
-            State.INVALID: QColor("#bf360c")},
+    states={State.OK: QColor("#2e7d32"), State.UNTESTED: QColor("#00695c"), State.FAILED: QColor("#c62828"),
+            State.CANCELLED: QColor("#616161"), State.INVALID: QColor("#bf360c")},
     running=QColor("#1565c0"),
     neutral=QColor("#616161"),
     changed=QColor("#fff3cd"),
 )
 DARK = Scheme(
     dark=True,
-    states={State.OK: QColor("#81c784"), State.FAILED: QColor("#ef9a9a"), State.CANCELLED: QColor("#bdbdbd"),
-            State.INVALID: QColor("#ffb74d")},
+    states={State.OK: QColor("#81c784"), State.UNTESTED: QColor("#80cbc4"), State.FAILED: QColor("#ef9a9a"),
+            State.CANCELLED: QColor("#bdbdbd"), State.INVALID: QColor("#ffb74d")},
     running=QColor("#90caf9"),
     neutral=QColor("#bdbdbd"),
     changed=QColor("#5c4400"),

@@ -62,8 +62,8 @@ HEADER_TIPS: dict[Column, str] = {
 OPTIONAL = frozenset({Column.VERSION, Column.WATCH, stage_column("session")})
 # Widths that fit the default columns into a 1366-px laptop screen beside the Targets panel.
 # (The Targets panel takes about 380 px of a 1366-px window; the table's viewport keeps about 960, less a
-# vertical scroll bar. tests/test_gui_table.py checks it.)
-WIDTHS = {Column.STATUS: 88, Column.TARGET: 140, Column.PROBLEM: 240, Column.ENDPOINT: 180, Column.TIME: 56,
+# vertical scroll bar. tests/test_gui_table.py checks it.) Status has room for "Not fully tested" and its icon.
+WIDTHS = {Column.STATUS: 124, Column.TARGET: 140, Column.PROBLEM: 240, Column.ENDPOINT: 150, Column.TIME: 56,
           Column.VERSION: 220, Column.WATCH: 220,
           # A stage's mark needs little room; its heading decides the width.
           **{column: max(36, 8 * len(HEADERS[column]) + 8) for column in STAGE_COLUMNS}}

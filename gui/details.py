@@ -6,15 +6,18 @@ from datetime import UTC, datetime
 from html import escape
 
 from core import Diagnosis, StageStatus
+from core.failures import Fix, Where
 from core.history import History, HistoryEntry, format_ago
-from core.report import diagnosis_to_dict, problem
+from core.report import diagnosis_to_dict, problem, test_wsman
 from core.textreport import ticket_text
 from gui.colours import STAGE_SYMBOLS, state_colour
-from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from gui.qt import QGuiApplication, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QUrl, QVBoxLayout, QWidget
 from gui.rows import Row, State, format_ms
 
 _HINT_STYLE = "background:#e3f2fd; color:#0d2b4e; border:1px solid #64b5f6; padding:4px;"
 _NOTE_STYLE = "background:#fff3cd; color:#5c4400; border:1px solid #e0b400; padding:4px;"
+# The pane's links copy a command: "copy:fix/2" the failure's third fix, "copy:check" the equivalent Test-WSMan.
+COPY_CHECK = "copy:check"
 
 
 def previously(row: Row, history: History | None, now: datetime | None = None) -> str | None:
@@ -60,6 +63,10 @@ def details_html(row: Row, history: History | None = None) -> str:
     for note in d.notes:
         # Notes weaken a result ("certificate not verified"): shown where nobody can miss them.
         parts.append(f'<p style="{_NOTE_STYLE}"><b>⚠ {escape(note)}</b></p>')
+    if d.untested and row.final:
+        parts.append(f'<p style="{_HINT_STYLE}"><b>Authentication not tested</b> ({escape(d.untested)}): the '
+                     "stages before it passed. To test it too, enter a user and password, or pick a saved "
+                     "credential.</p>")
     if d.failure is not None and row.final:
         f = d.failure
         if f.hint:  # first: what the helpdesk does next matters more than the numbers
@@ -73,7 +80,12 @@ def details_html(row: Row, history: History | None = None) -> str:
             rows.append(("Windows code", f"{f.windows_code} (0x{f.windows_code:08X})"))
         if f.wsman_fault_code is not None:
             rows.append(("WSMan fault code", str(f.wsman_fault_code)))
+        parts.append(_fixes(f.fixes))
         parts.append("<h4>Error</h4>" + _table(rows))
+    check = test_wsman(d) if row.final else ""
+    if check:
+        parts.append(f"<p><b>The same check from a Windows PC:</b><br><code>{escape(check)}</code> &nbsp;"
+                     f'<a href="{COPY_CHECK}">Copy</a></p>')
     parts.append(_timeline(d))
     if d.identify is not None:
         i = d.identify
@@ -90,6 +102,24 @@ def details_html(row: Row, history: History | None = None) -> str:
     return "".join(parts)
 
 
+def fix_link(number: int) -> str:
+    return f"copy:fix/{number}"
+
+
+def _fixes(fixes: tuple[Fix, ...]) -> str:
+    """The failure's commands, grouped by where they run, each with its purpose and a Copy link."""
+    groups = []
+    for where in Where:
+        items = "".join(
+            f"<li><code>{escape(fix.command)}</code> &nbsp;<a href=\"{fix_link(number)}\">Copy</a>"
+            + (f"<br><i>{escape(fix.purpose)}</i>" if fix.purpose else "") + "</li>"
+            for number, fix in enumerate(fixes) if fix.where is where
+        )
+        if items:
+            groups.append(f"<p><b>{escape(where.value[:1].upper() + where.value[1:])}</b></p><ul>{items}</ul>")
+    return "<h4>Fixes and checks</h4>" + "".join(groups) if groups else ""
+
+
 def _watch_log(row: Row) -> str:
     """The watch's state and its changes, newest first: "down 14:02:11 — up 14:06:40, 4 min 29 s"."""
     watch = row.watch
@@ -100,7 +130,8 @@ def _watch_log(row: Row) -> str:
 
 
 def _state_symbol(state: State) -> str:
-    return {State.OK: "✔", State.FAILED: "✖", State.CANCELLED: "⊘", State.INVALID: "⚠"}.get(state, "…")
+    return {State.OK: "✔", State.UNTESTED: "◐", State.FAILED: "✖", State.CANCELLED: "⊘",
+            State.INVALID: "⚠"}.get(state, "…")
 
 
 def _timeline(d: Diagnosis) -> str:
@@ -131,6 +162,7 @@ class DetailsPane(QWidget):
         self.browser = QTextBrowser(self)
         self.browser.setAccessibleName("Details of the selected result")
         self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._copy_link)
         self.copy_button = QPushButton("Copy for &ticket", self)
         self.copy_button.setToolTip("Copy a plain-text summary (target, stages, verdict, hint) for a ticket. "
                                     "Never includes a password.")
@@ -168,6 +200,23 @@ class DetailsPane(QWidget):
     @property
     def row(self) -> Row | None:
         return self._row
+
+    def copyable(self, href: str) -> str:
+        """The command a Copy link stands for, in the shown row ("" when it has none)."""
+        d = self._row.diagnosis if self._row is not None else None
+        if d is None:
+            return ""
+        if href == COPY_CHECK:
+            return test_wsman(d)
+        fixes = d.failure.fixes if d.failure is not None else ()
+        number = href.removeprefix("copy:fix/")
+        return fixes[int(number)].command if number.isdigit() and int(number) < len(fixes) else ""
+
+    def _copy_link(self, url: QUrl) -> None:
+        command = self.copyable(url.toString())
+        if command:
+            QGuiApplication.clipboard().setText(command)
+            self.copied.setText(f"Copied: {command}")
 
     def copy_for_ticket(self) -> None:
         if self._row is None or self._row.diagnosis is None:

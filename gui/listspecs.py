@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from core import AuthType, TargetError, UserCredentials
 from core.credentials import CredentialError, StoredCredential
-from core.schemes import scheme
 from core.targetlist import ResolvedTarget
 from gui.rows import TestSpec
 from gui.settings import Preferences
@@ -20,7 +19,8 @@ from gui.targetbar import FIELD_NAMES
 
 #: How a credential name is looked up (``CredentialStore.get``, or the demo's in-memory credentials).
 CredentialLookup = Callable[[str], StoredCredential | None]
-LIST_FIELD_NAMES = {**FIELD_NAMES, "auth": "Authentication", "ca_check": "CA check", "cn_check": "Name check"}
+LIST_FIELD_NAMES = {**FIELD_NAMES, "auth": "Authentication", "ca_check": "CA check", "cn_check": "Name check",
+                    "allow_unencrypted": "Unencrypted"}
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,8 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
     if auth is AuthType.CERTIFICATE:
         raise fail("auth", "certificate authentication cannot be tested from a list yet; choose another method")
     credentials = None
-    if auth is not AuthType.NONE and (resolved.credential or not scheme(auth).current_identity):
-        name = resolved.credential
-        if not name:
-            raise fail("credential", f"{auth.value} authentication needs a credential: set one on the target "
-                                     "or its folder (Edit…)")
+    name = resolved.credential
+    if auth is not AuthType.NONE and name:  # without one, every stage but authentication is tested
         try:
             stored = lookup(name)
         except CredentialError as exc:

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    QUrl,
     Signal,
     Slot,
 )
@@ -47,6 +48,7 @@ from PySide6.QtGui import (
     QShortcut,
     QStandardItem,
     QStandardItemModel,
+    QTextCursor,
     QTextDocument,
 )
 from PySide6.QtSvg import QSvgRenderer
@@ -166,6 +168,7 @@ __all__ = [
     "QTableWidget",
     "QTableWidgetItem",
     "QTextBrowser",
+    "QTextCursor",
     "QTextDocument",
     "QTimer",
     "QToolBar",
@@ -173,6 +176,7 @@ __all__ = [
     "QTreeView",
     "QTreeWidget",
     "QTreeWidgetItem",
+    "QUrl",
     "QVBoxLayout",
     "QWidget",
     "Qt",

@@ -180,7 +180,8 @@ class ResultsModel(QAbstractTableModel):
         c = self._counts
         total = len(self._rows) - c[State.NOT_TESTED]
         running = c[State.QUEUED] + c[State.RUNNING]
-        return Progress(total - running, total, c[State.FAILED] + c[State.INVALID], c[State.CANCELLED], running)
+        return Progress(total - running, total, c[State.FAILED] + c[State.INVALID], c[State.CANCELLED], running,
+                        c[State.UNTESTED])
 
     def failures_by_problem(self) -> Counter[str]:
         """How many finished rows failed with each problem."""
@@ -311,8 +312,9 @@ class ResultsModel(QAbstractTableModel):
         if column is Column.PROBLEM:
             if not row.final:
                 return problem(d)
-            # A weakened result ("certificate not verified") says so in the row, not only in the details.
-            return "; ".join([row.problem, *d.notes])
+            # A weakened result ("certificate not verified") says so in the row, not only in the details; a failed
+            # row's problem already says what matters (its notes, such as the other ports' answers, are details).
+            return row.problem if d.failure is not None else "; ".join([row.problem, *d.notes])
         return ""
 
     def _spoken(self, row: Row, column: Column) -> str:

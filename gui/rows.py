@@ -19,6 +19,7 @@ class State(enum.StrEnum):
     QUEUED = "Queued"
     RUNNING = "Testing"
     OK = "OK"
+    UNTESTED = "Not fully tested"  # every stage it could run passed; authentication was not tested (no credentials)
     FAILED = "Failed"
     CANCELLED = "Cancelled"
     INVALID = "Invalid input"
@@ -59,7 +60,7 @@ class Row:
         if not self.final:
             return State.RUNNING
         if d.ok:
-            return State.OK
+            return State.UNTESTED if d.untested else State.OK
         if d.cancelled:
             return State.CANCELLED
         if d.failure is not None and d.failure.category is MIErrorCategory.INVALID_ARGUMENT:
@@ -74,9 +75,11 @@ class Progress:
     failed: int
     cancelled: int
     running: int
+    untested: int = 0  # passed, but authentication not tested: neither OK nor failed
 
     def text(self) -> str:
         text = f"{self.done} / {self.total}, {self.failed} failed"
+        text += f", {self.untested} not fully tested" if self.untested else ""
         return text + (f", {self.cancelled} cancelled" if self.cancelled else "")
 
 
@@ -86,8 +89,12 @@ def failure_summary(problems: Counter[str], shown: int = 4) -> str:
     total = sum(problems.values())
     if not total:
         return ""
-    parts = [f"{count} {_short(text)}" for text, count in problems.most_common(shown)]
-    more = ", …" if len(problems) > shown else ""
+    # Counted by the short form: "Port 5985 filtered — host up (3389, 445)" and "… (445)" are one problem.
+    short: Counter[str] = Counter()
+    for text, count in problems.items():
+        short[_short(text)] += count
+    parts = [f"{count} {text}" for text, count in short.most_common(shown)]
+    more = ", …" if len(short) > shown else ""
     return f"{total} failed: {', '.join(parts)}{more}"
 
 

@@ -58,6 +58,8 @@ class Preferences:
     ca_check: bool = True
     cn_check: bool = True
     ca_file: str = ""
+    allow_unencrypted: bool = False  # Basic over plain HTTP, as WinRM's AllowUnencrypted: off, as on Windows
+    port_look: bool = True  # when the WinRM port does not answer, look whether the host answers on other ports
     theme: str = "system"
     notify: bool = True  # a desktop notification when a watched target goes down or comes back
     sound: bool = True  # and a sound
@@ -88,10 +90,11 @@ class Preferences:
 
     def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
                             ca_check: bool | None = None, cn_check: bool | None = None,
-                            allow_unencrypted: bool = False, spn: str | None = None,
+                            allow_unencrypted: bool | None = None, spn: str | None = None,
                             include_port_in_spn: bool = False) -> DestinationOptions:
         """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
-        the timeout and CA file, and the certificate checks unless the saved target decides them."""
+        the timeout, CA file and port look, and the certificate checks and unencrypted Basic unless the saved target
+        decides them."""
         return DestinationOptions(
             transport=endpoint.transport,
             port=endpoint.port,
@@ -102,14 +105,16 @@ class Preferences:
             cert_cn_check=self.cn_check if cn_check is None else cn_check,
             ca_file=self.ca_file or None,
             timeout=self.timeout,
-            allow_unencrypted=allow_unencrypted,
+            allow_unencrypted=self.allow_unencrypted if allow_unencrypted is None else allow_unencrypted,
+            port_look=self.port_look,
             spn=spn,
             include_port_in_spn=include_port_in_spn,
         )
 
     def list_defaults(self) -> Settings:
         """What a saved target gets for the settings neither it nor its folders set: the same as a typed one."""
-        return Settings(transport=self.transport, auth=self.auth, ca_check=self.ca_check, cn_check=self.cn_check)
+        return Settings(transport=self.transport, auth=self.auth, ca_check=self.ca_check, cn_check=self.cn_check,
+                        allow_unencrypted=self.allow_unencrypted)
 
     def save(self, settings: QSettings | None = None) -> None:
         settings = settings or ui_settings()
@@ -166,6 +171,16 @@ class SettingsDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_file, 1)
         ca_row.addWidget(browse)
+        self.allow_unencrypted = QCheckBox("Allow &unencrypted (Basic over HTTP)", self)
+        self.allow_unencrypted.setChecked(preferences.allow_unencrypted)
+        self.allow_unencrypted.setToolTip("Send Basic credentials over plain HTTP, as WinRM's AllowUnencrypted: the "
+                                          "password travels readably. Off, as on Windows; a saved folder or target "
+                                          "may decide otherwise (Edit…)")
+        self.port_look = QCheckBox("When the WinRM port does not answer, look at &other ports", self)
+        self.port_look.setChecked(preferences.port_look)
+        self.port_look.setToolTip("Connect (nothing more) to 445, 135, 3389 and the other WinRM port, within the "
+                                  "same timeout, to tell a firewall that drops WinRM on a host that is up from a "
+                                  "host that is not there at all")
         self.notify = QCheckBox("Show a desktop &notification", self)
         self.notify.setChecked(preferences.notify)
         self.notify.setToolTip("When a watched target goes down or comes back (where the desktop shows them)")
@@ -187,6 +202,8 @@ class SettingsDialog(QDialog):
         ca_label = QLabel("CA &file:", self)  # a row holding a layout gets no buddy by itself
         ca_label.setBuddy(self.ca_file)
         form.addRow(ca_label, ca_row)
+        form.addRow("Security:", self.allow_unencrypted)
+        form.addRow("No answer:", self.port_look)
         form.addRow("Watched target changes:", self.notify)
         form.addRow("", self.sound)
         form.addRow("T&heme:", self.theme)
@@ -218,6 +235,8 @@ class SettingsDialog(QDialog):
             ca_check=self.ca_check.isChecked(),
             cn_check=self.cn_check.isChecked(),
             ca_file=self.ca_file.text().strip(),
+            allow_unencrypted=self.allow_unencrypted.isChecked(),
+            port_look=self.port_look.isChecked(),
             theme=str(self.theme.currentData()),
             notify=self.notify.isChecked(),
             sound=self.sound.isChecked(),

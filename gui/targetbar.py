@@ -76,7 +76,7 @@ class TargetBar(QWidget):
         self.user = QLineEdit(self)
         self.user.setPlaceholderText("DOMAIN\\user or user@realm")
         self.user.setAccessibleName("User")
-        self.user.setToolTip("The user to authenticate as")
+        self.user.setToolTip("The user to authenticate as; empty: every stage but authentication is tested")
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("password")
@@ -258,12 +258,12 @@ class TargetBar(QWidget):
         return specs
 
     def _credentials(self, auth: AuthType) -> UserCredentials | None:
+        """The credential to test with; None to test with what there is (every stage but authentication)."""
         if auth is AuthType.NONE:
             return None
         choice = self.credential.currentData()
         if choice == NO_CREDENTIAL:
-            raise InputError("credential", f"{auth.value} authentication needs a credential: pick a saved one "
-                                           "or choose “Enter user/password…”")
+            return None
         if choice == CURRENT_USER:
             if not scheme(auth).current_identity:
                 raise InputError("credential", f"{auth.value} cannot use the current user's logon: choose Negotiate "
@@ -272,7 +272,9 @@ class TargetBar(QWidget):
         if choice == ENTER_CREDENTIAL:
             user = self.user.text().strip()
             if not user:
-                raise InputError("user", "enter the user name to authenticate as")
+                if self.password.text():  # a password for nobody is a slip, not a wish to skip authentication
+                    raise InputError("user", "enter the user name this password is for")
+                return None
             name, domain = split_user(user)
             return UserCredentials(name, self.password.text(), domain=domain)
         try:

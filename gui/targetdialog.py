@@ -123,6 +123,7 @@ class TargetDialog(QDialog):
         self.credential = self._combo("credential", names, values.credential)
         self.ca_check = self._combo("ca_check", (True, False), values.ca_check)
         self.cn_check = self._combo("cn_check", (True, False), values.cn_check)
+        self.allow_unencrypted = self._combo("allow_unencrypted", (True, False), values.allow_unencrypted)
         self.notes = QPlainTextEdit(target.notes if target is not None else "", self)
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
@@ -138,6 +139,7 @@ class TargetDialog(QDialog):
         form.addRow("&Credential:", self.credential)
         form.addRow("C&A check:", self.ca_check)
         form.addRow("Na&me check:", self.cn_check)
+        form.addRow("&Unencrypted:", self.allow_unencrypted)
         if not is_folder:
             form.addRow("N&otes:", self.notes)
         else:  # not in the form: keep them from showing up loose in the corner
@@ -147,10 +149,13 @@ class TargetDialog(QDialog):
         for widget, accessible in ((self.name, "Name"), (self.host, "Host"), (self.port, "Port"),
                                    (self.transport, "Transport"), (self.auth, "Authentication"),
                                    (self.credential, "Credential"), (self.ca_check, "CA check"),
-                                   (self.cn_check, "Name check"), (self.notes, "Notes")):
+                                   (self.cn_check, "Name check"), (self.allow_unencrypted, "Allow unencrypted"),
+                                   (self.notes, "Notes")):
             widget.setAccessibleName(accessible)
         self.ca_check.setToolTip("Check that a trusted CA issued the HTTPS certificate")
         self.cn_check.setToolTip("Check that the HTTPS certificate names the host")
+        self.allow_unencrypted.setToolTip("Allow Basic over plain HTTP (WinRM's AllowUnencrypted): the password "
+                                          "travels readably. Off unless a folder or the app settings say otherwise")
         self.credential.setToolTip("A credential saved in the credential store, by name; the list never holds "
                                    "a password")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
@@ -183,7 +188,7 @@ class TargetDialog(QDialog):
             port = int(text)
         return {"port": port, "transport": self.transport.currentData(), "auth": self.auth.currentData(),
                 "credential": self.credential.currentData(), "ca_check": self.ca_check.currentData(),
-                "cn_check": self.cn_check.currentData()}
+                "cn_check": self.cn_check.currentData(), "allow_unencrypted": self.allow_unencrypted.currentData()}
 
     def _build(self) -> None:
         settings = self._settings()
@@ -216,7 +221,8 @@ class TargetDialog(QDialog):
         self.message.show()
         widgets = {"name": self.name, "folder": self.name, "host": self.host, "url_prefix": self.host,
                    "port": self.port, "transport": self.transport, "auth": self.auth,
-                   "credential": self.credential, "ca_check": self.ca_check, "cn_check": self.cn_check}
+                   "credential": self.credential, "ca_check": self.ca_check, "cn_check": self.cn_check,
+                   "allow_unencrypted": self.allow_unencrypted}
         widgets.get(field, self.host).setFocus()
 
 

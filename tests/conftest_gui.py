@@ -7,7 +7,7 @@ warnings turned into failures (pytest-qt already fails a test on an exception ra
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
@@ -27,6 +27,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.name.startswith("test_gui_"):
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """The windows a GUI test showed are destroyed here, on the GUI thread, not whenever Python frees them.
+
+    pytest-qt closes them and asks Qt to delete them later, but nothing runs an event loop in between; a window
+    caught in a reference cycle (its lambdas hold it) is then destroyed by the garbage collector on whichever thread
+    next collects — often a worker of a later test. Qt stops a widget's basic timers (a line edit's blinking cursor)
+    through the current thread's event dispatcher, which a Python thread does not have: the timer stays registered
+    and later fires on freed memory, crashing an unrelated test.
+    """
+    yield
+    if item.path.name.startswith("test_gui_"):
+        from gui.qt import QApplication, QEvent
+
+        QApplication.sendPostedEvents(None, int(QEvent.Type.DeferredDelete))
 
 
 @pytest.fixture

@@ -159,6 +159,14 @@ def test_html_report_shows_what_a_helpdesk_needs() -> None:
     assert "b" not in {tag for tag, _ in seen.tags}  # the note was escaped, not interpreted
 
 
+def test_html_report_counts_a_result_not_fully_tested_apart_from_ok_and_failed() -> None:
+    untested = dict(sample_results()[0], untested="no credentials", outcome="Not fully tested")
+    seen = _read_html(results_to_html([untested, sample_results()[0]]))
+    summary = dict(zip(seen.text[2:12:2], seen.text[3:12:2], strict=True))
+    assert summary == {"Targets": "2", "✔ OK": "1", "◐ Not fully tested": "1", "✘ Failed": "0", "■ Cancelled": "0"}
+    assert "◐ Not fully tested" in seen.text and ("span", [("class", "untested")]) in seen.tags
+
+
 def test_html_report_is_self_contained_and_printable() -> None:
     page = results_to_html(sample_results())
     seen = _read_html(page)

@@ -22,6 +22,7 @@ PROBLEM_FACTS = {
     "shell_label", "configuration", "enable_endpoint", "list_endpoints", "plugin_quota", "account_note", "vendor",
     # Kerberos (core/kerberos/attempt.py Attempt.facts, errors.py, clock.py)
     "spn", "principal", "realm", "realm_lower", "host_short", "kinit", "krb_error", "clock_story",
+    "answering", "looked",
 }  # fmt: skip
 CONTEXT = Context(
     host="srv01.corp.example", port=5986, transport="https", auth=AuthType.BASIC, auth_label="Basic",

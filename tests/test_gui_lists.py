@@ -58,7 +58,7 @@ def test_a_saved_target_becomes_a_spec_with_its_folder_settings_and_the_app_pref
     assert options.timeout == 7.0 and options.ca_file == "/tmp/ca.pem"
 
 
-def test_a_missing_credential_or_a_bad_host_names_the_target_and_the_field_and_the_rest_still_run() -> None:
+def test_an_unknown_credential_or_a_bad_host_names_the_target_and_the_field_and_the_rest_still_run() -> None:
     from gui.listspecs import specs_for
     from gui.settings import Preferences
 
@@ -71,12 +71,13 @@ def test_a_missing_credential_or_a_bad_host_names_the_target_and_the_field_and_t
         Target(host="app01", auth="basic"),
     )))
     specs, problems = specs_for(lst.resolved(), Preferences(), store.get)
-    assert [s.destination for s in specs] == ["http://good01:5985/wsman"]
+    # No credential at all is no reason to refuse: app01 is tested with what there is (all but authentication).
+    assert [s.destination for s in specs] == ["http://good01:5985/wsman", "http://app01:5985/wsman"]
+    assert specs[1].options.auth == "basic" and specs[1].options.credentials is None
     texts = [str(p) for p in problems]
     assert texts[0].startswith("Web — Credential:") and "'gone' is not in the credential store" in texts[0]
     assert texts[1].startswith("DB — Port:")
-    assert texts[2].startswith("app01 — Credential:") and "needs a credential" in texts[2]
-    assert [p.field for p in problems] == ["credential", "port", "credential"]
+    assert [p.field for p in problems] == ["credential", "port"]
 
 
 # --- helpers for the window ----------------------------------------------------------------------------------

@@ -125,13 +125,19 @@ def test_export_each_format_reads_back_without_the_password(
         rows = list(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
         assert tuple(rows[0]) == CSV_COLUMNS
         assert [r[2] for r in rows[1:]] == ["OK", "Failed at auth", "Failed at tcp"]
+        fix, check = CSV_COLUMNS.index("fix"), CSV_COLUMNS.index("check")
+        assert "Enable-PSRemoting -Force (on the target)" in rows[3][fix]  # the refused port's fixes, and the check
+        assert rows[3][check] == f"Test-WSMan 127.0.0.1 -Port {marker_lab.endpoint('refused').port} -Authentication " \
+            f"Negotiate -Credential {USER}"
     else:
         text = path.read_text("utf-8")
         assert '<table class="summary">' in text
         assert "<th scope='row'>Targets</th><td>3</td>" in text
         assert text.count('<section class="target">') == 3
         assert all(url in text for url in urls) and "never-run" not in text
-        assert "What to do:" in text  # the failures' hints are in the report
+        assert "What to do:" in text  # the failures' hints are in the report, and their fixes and the check
+        assert "<h3>Fixes and checks</h3>" in text and "<code>Enable-PSRemoting -Force</code>" in text
+        assert f"<code>Test-WSMan 127.0.0.1 -Port {marker_lab.endpoint('refused').port}" in text
     written = no_marker_below(tmp_path)  # the export, the settings, the logs: none holds the typed password
     assert path in written and any(p.name == "ui.ini" for p in written)
 

@@ -272,11 +272,11 @@ def test_a_saved_credential_is_picked_by_name(qtbot: Any, window: Any, lab: Lab,
     press_enter(qtbot, window)
     row = wait_final(qtbot, window)
     assert row.diagnosis.ok, row.diagnosis.failure
-    # Without a credential, an authenticated test is refused before anything runs, naming the field.
-    bar.credential.setCurrentIndex(bar.credential.findData(""))
+    # A saved credential that has gone from the store is bad input: refused before anything runs, naming the field.
+    credential_store.delete("lab alice")
     press_enter(qtbot, window)
     assert window.model.rowCount() == 1
-    assert bar.message.text().startswith("⚠ Credential:")
+    assert bar.message.text() == "⚠ Credential: 'lab alice' is no longer in the keyring"
 
 
 def test_ctrl_e_exports_every_row_of_the_run(qtbot: Any, window: Any, lab: Lab, tmp_path: Any,

@@ -34,7 +34,7 @@ UNAUTH = {**SOAP_HEADERS, "WSMANIDENTIFY": "unauthenticated"}
 PASSWORD = DEFAULT_USERS["alice"]
 EXPECTED_ORDER = [
     "winrm-http", "winrm-https", "wrong-password", "basic-not-offered", "credssp-not-offered", "credssp",
-    "access-denied", "timeout-fault", "refused", "blackhole", "silent", "reset", "not-http", "iis-404",
+    "access-denied", "timeout-fault", "refused", "blackhole", "host-down", "silent", "reset", "not-http", "iis-404",
     "invalid-hostname", "captive-portal", "waf-413", "proxy-407", "bad-gateway", "tls-untrusted",
     "tls-wrong-name", "tls-expired", "tls-client-certificate", "http-on-https-port", "trickle", "oversized",
     "xml-bomb", "omi", "omi-basic", "omi-basic-http", "omi-wrong-password", "openwsman", "openwsman-basic",
@@ -258,6 +258,14 @@ def test_blackhole_connect_times_out(lab: Lab) -> None:
     with pytest.raises(TimeoutError):
         socket.create_connection(("127.0.0.1", lab.endpoint("blackhole").port), timeout=0.5)
     assert time.monotonic() - started >= 0.45
+
+
+def test_host_down_is_silent_on_its_port_and_on_the_ports_to_look_at(lab: Lab) -> None:
+    endpoint = lab.endpoint("host-down")
+    assert len(endpoint.look_ports) == 2 and lab.endpoint("blackhole").look_ports == ()
+    for port in (endpoint.port, *endpoint.look_ports):
+        with pytest.raises(TimeoutError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.2)
 
 
 def test_silent_never_answers(lab: Lab) -> None:

@@ -25,6 +25,7 @@ from tests.quality import tally
 WINDOWS_CODES = {
     "refused": ERROR_WSMAN_CANNOT_CONNECT,
     "blackhole": ERROR_WSMAN_TIMEOUT,
+    "host-down": ERROR_WSMAN_TIMEOUT,
     "silent": ERROR_WSMAN_TIMEOUT,
     "trickle": ERROR_WSMAN_TIMEOUT,
     "iis-404": ERROR_WSMAN_URL_NOT_FOUND,

@@ -95,6 +95,41 @@ KINDS = (
         ),
     ),
     Kind(
+        "tcp.filtered", "tcp", R.FAILED, C.OPERATION_TIMEOUT,
+        problem="Port {port} filtered — host up ({answering})",
+        message="{host} did not answer the connection to port {port}, but answers on other ports ({answering}).",
+        hint="The host is up, but a firewall drops port {port}: WinRM's firewall rule is missing or disabled, or "
+        "admits only the local subnet (Windows' rule for the Public profile). Allow port {port} in the target's "
+        "firewall, and in any network firewall between this PC and the target.",
+        detail="no answer; the host is up",
+        windows_code=codes.ERROR_WSMAN_TIMEOUT,
+        fixes=(
+            Fix(W.TARGET, "Get-NetFirewallRule -Name WINRM* | Format-Table Name,Enabled,Profile",
+                "which WinRM firewall rules exist and where they apply"),
+            Fix(
+                W.TARGET,
+                'New-NetFirewallRule -DisplayName "WinRM {transport_upper} {port}" -Direction Inbound -Protocol TCP '
+                "-LocalPort {port} -Action Allow",
+                "lets the WinRM port in",
+            ),
+            _CHECK_PORT,
+        ),
+    ),
+    Kind(
+        "tcp.host_down", "tcp", R.FAILED, C.OPERATION_TIMEOUT,
+        problem="Nothing answers — host off, asleep or wrong address",
+        message="{host} answered neither on port {port} nor on {looked}.",
+        hint="Nothing at this address answers: the machine is off or asleep, or {host} points at the wrong address "
+        "(a stale DNS record, a DHCP lease that moved). Check that it is on and what its name resolves to; a "
+        "firewall that drops everything looks the same.",
+        detail="no answer; nothing answers",
+        windows_code=codes.ERROR_WSMAN_TIMEOUT,
+        fixes=(
+            Fix(W.CLIENT, "Resolve-DnsName {host}", "which address the name points at"),
+            Fix(W.CLIENT, "Test-NetConnection {host}", "does the host answer a ping?"),
+        ),
+    ),
+    Kind(
         "tcp.no_route", "tcp", R.FAILED, C.CONNECTION_ERROR,
         problem="No route to the host",
         message="There is no route to {host} ({reason}).",

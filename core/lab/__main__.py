@@ -34,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with lab:
         width = max(len(e.name) for e in lab.endpoints) if lab.endpoints else 0
         for e in lab.endpoints:
-            print(f"{e.name:<{width}}  {e.url:<34}  {e.description}")
+            # Loopback itself refuses the usual Windows ports: only these silent ones make the host look down.
+            silent = f" Its silent other ports: {', '.join(map(str, e.look_ports))}." if e.look_ports else ""
+            print(f"{e.name:<{width}}  {e.url:<34}  {e.description}{silent}")
         print(f"\nCA file to trust for https: {lab.ca_file}")
         for user, password in lab.users.items():
             print(f"Test user: {user}  password: {password}  (a lab account, not a secret)")

@@ -46,6 +46,9 @@ class LabEndpoint:
     spn: str | None = None  # the service principal to ask for, when not HTTP/<host>
     expect_code: int | None = None  # what Windows' own client reports (SSPI / NTSTATUS code)
     ticket_cache: str | None = None  # the current user's ticket cache (the lab's user logged on with kinit)
+    # The ports a test should look at when the WinRM port does not connect (DestinationOptions.look_ports); () for
+    # the usual ones, which loopback refuses: "host-down" needs other ports that stay silent too.
+    look_ports: tuple[int, ...] = ()
 
     @property
     def expect_result(self) -> str:
@@ -117,12 +120,14 @@ class Lab:
         self._loop = LoopThread()
         self._loop.start()
         for scenario in self._scenarios:
+            look_ports: tuple[int, ...] = ()
             if scenario.kind == "refused":
                 port = free_port()
-            elif scenario.kind == "blackhole":
-                hole = Blackhole()
-                self._side_servers.append(hole)
-                port = hole.port
+            elif scenario.kind in ("blackhole", "host-down"):
+                holes = [Blackhole() for _ in range(1 if scenario.kind == "blackhole" else 3)]
+                self._side_servers += holes
+                port = holes[0].port
+                look_ports = tuple(hole.port for hole in holes[1:])
             elif scenario.kind == "certificate-gate":
                 gate = CertificateGate(_tls_context(pki, scenario))  # type: ignore[arg-type]
                 self._side_servers.append(gate)
@@ -140,7 +145,7 @@ class Lab:
                     scenario, self._users, self._latency, tls, self._shells, kerberos, self._shell_latency
                 )
                 port = self._loop.call(self._loop.listen(endpoint))
-            self._endpoints[scenario.name] = self._describe(scenario, port)
+            self._endpoints[scenario.name] = self._describe(scenario, port, look_ports)
 
     def stop(self) -> None:
         """Close every socket and join the lab's thread; safe to call twice."""
@@ -233,7 +238,7 @@ class Lab:
         self._realms.lab.kinit(name, self._users[name], ccache, self._realms.config)
         return self._realms.lab.principal(name)
 
-    def _describe(self, scenario: Scenario, port: int) -> LabEndpoint:
+    def _describe(self, scenario: Scenario, port: int, look_ports: tuple[int, ...]) -> LabEndpoint:
         first = next(iter(self._users), None)
         username = None
         if scenario.auth != "none" and scenario.user is not None and first is not None:
@@ -261,6 +266,7 @@ class Lab:
             spn=scenario.spn.format(port=port) if scenario.spn else None,
             expect_code=scenario.expect_code,
             ticket_cache=self._realms.tickets if scenario.ticket_cache and self._realms else None,
+            look_ports=look_ports,
         )
 
 
