@@ -59,7 +59,7 @@ def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def credential_store() -> CredentialStore:
-    return CredentialStore(backend=keyring.backends.null.Keyring())
+    return CredentialStore(backend=keyring.backends.null.Keyring())  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture

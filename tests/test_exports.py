@@ -204,7 +204,7 @@ def test_write_report_rejects_unknown_suffix(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_called_invalid_input_as_in_the_window() -> None:
-    bad = {"target": "srv 01", "endpoint": None, "ok": False, "result": "MI_RESULT_INVALID_PARAMETER",
+    bad: dict[str, object] = {"target": "srv 01", "endpoint": None, "ok": False, "result": "MI_RESULT_INVALID_PARAMETER",
            "result_code": 4, "failed_stage": None, "stages": [], "identify": None,
            "error": {"message": "host: 'srv 01' contains a space", "category": "INVALID_ARGUMENT",
                      "windows_code": 87, "wsman_fault_code": None, "hint": "Fix the host."},

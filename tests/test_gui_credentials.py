@@ -75,7 +75,8 @@ def shown_texts(widget: Any) -> str:
         if isinstance(child, QLineEdit) and child.echoMode() == QLineEdit.EchoMode.Normal:
             texts.append(child.text())
         if isinstance(child, QTableWidget):
-            texts += [child.item(r, c).text() for r in range(child.rowCount()) for c in range(child.columnCount())]
+            items = (child.item(r, c) for r in range(child.rowCount()) for c in range(child.columnCount()))
+            texts += [item.text() for item in items if item is not None]
     return "\n".join(texts)
 
 
@@ -106,7 +107,7 @@ def when_modal(action: Callable[[Any], None]) -> Any:
             try:
                 action(dialog)
             finally:
-                dialog.reject()  # even when an assertion failed, so exec() returns and the test reports it
+                dialog.reject()  # type: ignore[attr-defined]  # even when an assertion failed, exec() must return
 
     timer.timeout.connect(poll)
     timer.start(10)
@@ -270,8 +271,9 @@ def test_save_as_in_the_bar_then_a_new_window_authenticates_with_it(
     wbar.auth.setCurrentIndex(wbar.auth.findData("ntlm"))
     window.test_from_bar()
     row = window.model.row(window.model.all_keys()[-1])
+    assert row is not None
     qtbot.waitUntil(lambda: row.final, timeout=8000)
-    assert row.diagnosis.ok, row.diagnosis.failure
+    assert row.diagnosis is not None and row.diagnosis.ok, row.diagnosis
     assert row.diagnosis.stage("auth").status.value == "ok"
     window.close()
 

@@ -34,7 +34,7 @@ def test_current_user_single_sign_on_after_kinit(
     row = wait_final(qtbot, window)
     assert row.diagnosis.ok, row.diagnosis.failure
     number = window.model.row_number(row.key)
-    assert window.model.data(window.model.index(number, Column.AUTH)) == "✔"
+    assert window.model.data(window.model.index(number, Column['AUTH'])) == "✔"
     assert "kerberos as alice@LAB.TEST (current user), messages encrypted" in details_html(row)
 
 

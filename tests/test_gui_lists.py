@@ -14,6 +14,7 @@ from typing import Any
 import keyring.backends.null
 import pytest
 
+from core import UserCredentials
 from core.credentials import CredentialStore
 from core.importers import import_csv
 from core.lab import Lab
@@ -31,7 +32,7 @@ MARKER = "Marker-Passw0rd-7731!"
 
 
 def _store() -> CredentialStore:
-    return CredentialStore(backend=keyring.backends.null.Keyring())  # session-only: the password stays in memory
+    return CredentialStore(backend=keyring.backends.null.Keyring())  # type: ignore[no-untyped-call]  # session-only: the password stays in memory
 
 
 def test_a_saved_target_becomes_a_spec_with_its_folder_settings_and_the_app_preferences() -> None:
@@ -52,7 +53,7 @@ def test_a_saved_target_becomes_a_spec_with_its_folder_settings_and_the_app_pref
     assert spec.name == "File server" and spec.description == "2nd floor"
     options = spec.options
     assert options.auth is AuthType.NTLM
-    assert options.credentials is not None and options.credentials.username == "alice"
+    assert isinstance(options.credentials, UserCredentials) and options.credentials.username == "alice"
     assert options.credentials.domain == "CORP"
     assert options.cert_ca_check is False and options.cert_cn_check is True
     assert options.timeout == 7.0 and options.ca_file == "/tmp/ca.pem"
@@ -618,7 +619,7 @@ def test_the_demo_list_is_in_memory_only_and_its_targets_end_as_the_lab_says(qtb
     panel.new_folder("an edit")
     window.close()
     assert not default_list_path().exists() and not (gui_home / "history.json").exists()
-    assert lab.endpoint("wrong-password").password not in json.dumps([str(p) for p in gui_home.rglob("*")])
+    assert str(lab.endpoint("wrong-password").password) not in json.dumps([str(p) for p in gui_home.rglob("*")])
 
 
 def test_the_keyring_is_asked_once_per_credential_name_not_once_per_target() -> None:
@@ -666,7 +667,9 @@ def test_import_of_a_text_file_takes_one_host_per_line(qtbot: Any, window: Any, 
     hosts.write_text("# branch office\nsrv01\n\nhttps://srv02:5986/wsman\nsrv03:0\n", encoding="utf-8")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(hosts), "")))
     window.list_panel.import_targets()
-    QApplication.activeModalWidget().close()
+    report = QApplication.activeModalWidget()
+    assert report is not None
+    report.close()
     assert window.list_panel.last_report.startswith("Imported 2 targets from hosts.txt; 1 row skipped:\nline 5, port:")
     assert [t.host for t in on_disk().targets()] == ["srv01", "https://srv02:5986/wsman"]
 

@@ -70,11 +70,11 @@ def test_a_tooltip_shows_what_a_server_sent_as_text_not_markup(model, qtbot) -> 
                         stages((S.OK, 0.4, "10.0.0.7"), (S.OK, 1.1, ""), (S.SKIPPED, 0, "http"),
                                (S.FAILED, 3.0, "<b>IIS</b> & <img src='x'>\nline 2")))  # fmt: skip
     model.apply({(k, run_id): (hostile, True)})
-    assert shown_tooltip(model, 0, Column.WSMAN) == "wsman: failed in 3.0 ms — <b>IIS</b> & <img src='x'>\nline 2"
+    assert shown_tooltip(model, 0, Column['WSMAN']) == "wsman: failed in 3.0 ms — <b>IIS</b> & <img src='x'>\nline 2"
 
 
 def text(model, row: int, column) -> str:  # type: ignore[no-untyped-def]
-    return model.data(model.index(row, column))
+    return str(model.data(model.index(row, column)))
 
 
 def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -89,18 +89,18 @@ def test_rows_go_from_not_tested_to_running_to_ok(model, qtbot) -> None:  # type
         model.apply({(k, run_id): (running(), False)})
     assert text(model, 0, Column.STATUS) == "Testing"
     # The stage columns are compact marks; the time and detail are in the tooltip. A running stage is "…".
-    assert text(model, 0, Column.DNS) == "✔"
-    assert text(model, 0, Column.TCP) == "…"
-    assert shown_tooltip(model, 0, Column.DNS) == "dns: ok in 0.4 ms — 10.0.0.7"
-    assert shown_tooltip(model, 0, Column.TCP) == "tcp: running"
-    running_colour = model.data(model.index(0, Column.TCP), Qt.ItemDataRole.ForegroundRole).color()
-    done_colour = model.data(model.index(0, Column.DNS), Qt.ItemDataRole.ForegroundRole).color()
+    assert text(model, 0, Column['DNS']) == "✔"
+    assert text(model, 0, Column['TCP']) == "…"
+    assert shown_tooltip(model, 0, Column['DNS']) == "dns: ok in 0.4 ms — 10.0.0.7"
+    assert shown_tooltip(model, 0, Column['TCP']) == "tcp: running"
+    running_colour = model.data(model.index(0, Column['TCP']), Qt.ItemDataRole.ForegroundRole).color()
+    done_colour = model.data(model.index(0, Column['DNS']), Qt.ItemDataRole.ForegroundRole).color()
     assert running_colour != done_colour  # a running stage stands out from the finished ones
     model.apply({(k, run_id): (ok(), True)})
     assert model.data(model.index(0, Column.STATUS), STATE_ROLE) == State.OK.value
     assert text(model, 0, Column.VERSION) == "OS: 10.0.20348 SP: 0.0 Stack: 3.0"
     assert text(model, 0, Column.PROBLEM) == "OK — Windows Server 2022 (10.0.20348)"
-    assert text(model, 0, Column.TLS) == "\N{EN DASH}"  # skipped: neutral, neither a pass nor a failure
+    assert text(model, 0, Column['TLS']) == "\N{EN DASH}"  # skipped: neutral, neither a pass nor a failure
     assert text(model, 0, Column.TIME) == "12 ms"
     assert model.data(model.index(0, Column.STATUS), 1) is not None  # DecorationRole: an icon, not colour alone
 

@@ -92,8 +92,12 @@ def test_marker_password_reaches_no_file_setting_clipboard_dialog_or_log(
         return 0
 
     monkeypatch.setattr(QMessageBox, "exec", capture)
+    def answer(_parent: object, title: str, text: str, *_: object) -> int:
+        dialogs.append(f"{title} {text}")
+        return 0
+
     for kind in ("information", "warning", "critical", "question"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(lambda _p, title, text, *_: dialogs.append(f"{title} {text}") or 0))
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(answer))
     exports = tmp_path / "exports"
     exports.mkdir()
     answers: list[str] = []
@@ -117,12 +121,14 @@ def test_marker_password_reaches_no_file_setting_clipboard_dialog_or_log(
             bar.password.setText(MARKER)
             window.test_from_bar()
             row = window.model.row(window.model.all_keys()[-1])
+            assert row is not None
             qtbot.waitUntil(lambda row=row: row.final, timeout=10_000)
-            assert row.diagnosis.ok is ok, row.diagnosis.failure
+            assert row.diagnosis is not None and row.diagnosis.ok is ok, row.diagnosis
         bar.user.setText("erin")
         bar.password.setText(MARKER)
         assert bar.save_typed_credential("erin at the lab") == "erin at the lab"
-        assert store.get("erin at the lab").password == MARKER  # the flow really stored it, in the keyring
+        stored = store.get("erin at the lab")
+        assert stored is not None and stored.password == MARKER  # the flow really stored it, in the keyring
 
         # 2. A saved list target that uses the stored credential by name.
         lst = TargetList("Secrets").add_targets(
@@ -149,11 +155,13 @@ def test_marker_password_reaches_no_file_setting_clipboard_dialog_or_log(
         assert window.list_panel.export_list("csv") and window.list_panel.export_list("json")
 
         # 4. An unexpected error while a test's options are at hand: the dialog and the log show the traceback.
-        options = window.model.row(window.model.all_keys()[0]).spec.options
+        first = window.model.row(window.model.all_keys()[0])
+        assert first is not None
+        options = first.spec.options
         try:
             raise RuntimeError(f"something broke while testing with {options!r}")
         except RuntimeError:
-            _excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            _excepthook(*sys.exc_info())
         assert any("something broke" in text for text in dialogs)
 
         seen += _texts_of_widgets(window) + _texts_of_model(window.model) + _texts_of_model(window.list_panel.model)

@@ -30,7 +30,7 @@ def test_typing_a_host_and_pressing_enter_shows_the_problem_in_words(qtbot: Any,
     key = window.model.all_keys()[-1]
     assert problem_of(window, key) == f"Port {refused.port} closed — WinRM not listening"
     number = window.model.row_number(key)
-    marks = [window.model.data(window.model.index(number, c)) for c in (Column.DNS, Column.TCP, Column.TLS)]
+    marks = [window.model.data(window.model.index(number, c)) for c in (Column['DNS'], Column['TCP'], Column['TLS'])]
     assert marks == ["✔", "✖", ""]  # passed, failed, never reached
     endpoint = lab.endpoint("wrong-password")
     type_target(qtbot, window, endpoint.url, "ntlm", "alice", endpoint.password or "")
@@ -168,7 +168,7 @@ def test_each_cell_is_drawn_with_its_own_icon_alignment_and_colour(qtbot: Any, w
         return option
 
     for _ in range(2):  # in both orders: nothing of one cell may stay behind for the next
-        status, tcp, problem, endpoint = (drawn(c) for c in (Column.STATUS, Column.TCP, Column.PROBLEM,
+        status, tcp, problem, endpoint = (drawn(c) for c in (Column.STATUS, Column['TCP'], Column.PROBLEM,
                                                              Column.ENDPOINT))
         assert status.text == "Failed" and not status.icon.isNull()
         assert tcp.text == "✖" and tcp.displayAlignment & Qt.AlignmentFlag.AlignHCenter and tcp.icon.isNull()

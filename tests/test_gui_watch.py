@@ -47,7 +47,7 @@ def test_watch_sees_a_target_go_down_and_come_back(qtbot: Any, window: Any, swit
     assert not window.table.horizontalHeader().isSectionHidden(Column.WATCH)  # shown once a watch starts
 
     switchable.down()
-    qtbot.waitUntil(lambda: row.watch.failures >= 1 and row.state is State.FAILED, timeout=5000)
+    qtbot.waitUntil(lambda: row.watch.failures >= 1 and row.state.value == State.FAILED.value, timeout=5000)
     assert row.changed  # highlighted in the table until the user looks at it
     assert window.model.data(window.model.index(0, Column.PROBLEM)).startswith(f"Port {switchable.port} closed")
     assert window.notifier.sent[-1][0] == "srv01 went down"

@@ -56,7 +56,7 @@ def test_enter_runs_the_stages_and_ends_ok_with_the_version(qtbot: Any, window: 
     seen: list[str] = []
 
     def record(*_: Any) -> None:
-        seen.append(f"{window.model.data(window.model.index(0, 0))} {window.model.data(window.model.index(0, Column.WSMAN))}")
+        seen.append(f"{window.model.data(window.model.index(0, 0))} {window.model.data(window.model.index(0, Column['WSMAN']))}")
 
     window.model.dataChanged.connect(record)
     press_enter(qtbot, window)
@@ -72,7 +72,7 @@ def test_enter_runs_the_stages_and_ends_ok_with_the_version(qtbot: Any, window: 
     problem = window.model.data(window.model.index(number, Column.PROBLEM))
     assert problem.startswith("OK — Windows Server 2022 (10.0.20348); Windows' own client refuses NTLM to an IP")
     assert "TrustedHosts -Value '127.0.0.1'" in problem
-    assert window.model.data(window.model.index(number, Column.AUTH)) == "✔"
+    assert window.model.data(window.model.index(number, Column['AUTH'])) == "✔"
     assert window.model.data(window.model.index(number, Column.STATUS)) == "OK"
     assert "1 / 1, 0 failed" in window.progress_label.text()
 

@@ -49,10 +49,10 @@ def test_a_host_and_enter_with_the_default_settings_runs_every_stage_but_authent
     needed = fresh.table.fontMetrics().horizontalAdvance("Not fully tested") + 16
     assert fresh.table.horizontalHeader().sectionSize(Column.STATUS) > needed
     assert problem_cell(fresh, row).endswith("; authentication not tested — no credentials")
-    marks = [fresh.model.data(fresh.model.index(number, c)) for c in (Column.DNS, Column.TCP, Column.WSMAN,
-                                                                      Column.AUTH)]
+    marks = [fresh.model.data(fresh.model.index(number, c)) for c in (Column['DNS'], Column['TCP'], Column['WSMAN'],
+                                                                      Column['AUTH'])]
     assert marks == ["✔", "✔", "✔", STAGE_SYMBOLS[StageStatus.SKIPPED]]  # the auth stage: neutral, not failed
-    tooltip = fresh.model.data(fresh.model.index(number, Column.AUTH), Qt.ItemDataRole.ToolTipRole)
+    tooltip = fresh.model.data(fresh.model.index(number, Column['AUTH']), Qt.ItemDataRole.ToolTipRole)
     assert "auth: skipped — not tested — no credentials" in tooltip
     # Calm: its own colour, neither the failure's red nor a plain OK's green; and not counted as a failure.
     shown = fresh.model.data(status, Qt.ItemDataRole.ForegroundRole).color()
@@ -148,7 +148,8 @@ def test_a_folder_can_allow_unencrypted_for_the_targets_in_it(qtbot: Any, fresh:
         dialog.accept()
 
     in_dialog(qtbot, panel.act_defaults.trigger, allow)
-    assert on_disk().find_folder(folder.id).defaults.allow_unencrypted is True
+    saved = on_disk().find_folder(folder.id)
+    assert saved is not None and saved.defaults.allow_unencrypted is True
     texts: list[str] = []
     select_ids(fresh, target.id)
     in_dialog(qtbot, panel.act_edit.trigger, lambda dialog: texts.append(dialog.allow_unencrypted.itemText(0)))

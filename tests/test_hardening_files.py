@@ -13,6 +13,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -48,7 +49,7 @@ def csv_files(draw: st.DrawFn) -> tuple[bytes, list[str], list[int]]:
     encoding = draw(ENCODINGS)
     notes = NOTES if encoding != "cp1252" else st.sampled_from(["", "racked, row 3", 'say "hi"', "two\nlines", "é"])
     out = io.StringIO(newline="")
-    quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    quoting: Literal[0, 1] = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
     terminator = draw(st.sampled_from(["\r\n", "\n"]))
     writer = csv.writer(out, quoting=quoting, lineterminator=terminator)
     if quoting == csv.QUOTE_MINIMAL and terminator == "\n":
@@ -195,7 +196,8 @@ def test_a_hostile_settings_file_still_gives_working_preferences(
     tmp_path: Path, values: dict[str, str], junk: bytes
 ) -> None:
     from gui.qt import QSettings
-    from gui.settings import AUTH_LABELS, THEMES, TRANSPORTS, Preferences
+    from gui.settings import AUTH_LABELS, TRANSPORTS, Preferences
+    from gui.theme import THEMES
 
     ini = tmp_path / "ui.ini"
     lines = "".join(f"{key}={json.dumps(value)[1:-1]}\n" for key, value in values.items())

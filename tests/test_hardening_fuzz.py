@@ -196,12 +196,12 @@ def hostile_xml(draw: st.DrawFn) -> bytes:
         size = draw(st.integers(1000, 300_000))
         return f'<s:Envelope xmlns:s="{SOAP_NS}" a="{"A" * size}"><s:Body/></s:Envelope>'.encode()
     if kind == "wrong-ns":
-        doc = draw(valid_identify()).decode()
+        text = draw(valid_identify()).decode()
         wrong = draw(st.sampled_from(["http://schemas.xmlsoap.org/soap/envelope/", "urn:wrong", ""]))
         target = draw(st.sampled_from([SOAP_NS, WSMID_NS]))
-        if target == WSMID_NS and "IdentifyResponse" in doc and f'{SOAP_NS}"' in doc:
-            doc = doc.replace(f'"{SOAP_NS}"', f'"{wrong or "urn:wrong"}"')
-        return doc.replace(f'"{target}"', f'"{wrong or "urn:wrong"}"').encode()
+        if target == WSMID_NS and "IdentifyResponse" in text and f'{SOAP_NS}"' in text:
+            text = text.replace(f'"{SOAP_NS}"', f'"{wrong or "urn:wrong"}"')
+        return text.replace(f'"{target}"', f'"{wrong or "urn:wrong"}"').encode()
     if kind == "truncated":
         doc = draw(valid_identify())
         return doc[: draw(st.integers(0, len(doc) - 1))]

@@ -69,7 +69,7 @@ _userinfo = st.sampled_from(["", "", "user@", "user:pw@", ":@", "@"])
 
 @st.composite
 def targets(draw: st.DrawFn) -> str:
-    host = draw(_host)
+    host: str = draw(_host)
     form = draw(st.sampled_from(["host", "host:port", "[v6]", "[v6]:port", "url", "url-v6", "text"]))
     port = draw(_port_text)
     if form == "host":

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 import pytest
 
@@ -58,9 +59,15 @@ def test_spec_compiles_and_names_both_programs() -> None:
     }
     exes = _call_keywords(tree, "EXE")
     assert len(exes) == 2
-    names = {constants[e["name"].id] if isinstance(e["name"], ast.Name) else e["name"].value for e in exes}
+    names = {
+        constants[name.id] if isinstance(name := e["name"], ast.Name) else cast(ast.Constant, name).value for e in exes
+    }
     assert names == {"TestConnection", "testconnection-cli"}
-    consoles = {constants[e["name"].id]: e["console"].value for e in exes if isinstance(e["console"], ast.Constant)}
+    consoles = {
+        constants[cast(ast.Name, e["name"]).id]: console.value
+        for e in exes
+        if isinstance(console := e["console"], ast.Constant)
+    }
     assert consoles == {"TestConnection": False, "testconnection-cli": True}
     assert len(_call_keywords(tree, "Analysis")) == 2
     for entry in ("entry_gui.py", "entry_cli.py"):

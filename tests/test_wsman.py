@@ -85,7 +85,7 @@ def test_a_localised_fault_is_classified_by_its_codes() -> None:
     assert fault is not None
     problem = fault_problem(fault)
     assert problem.kind == "fault.access_denied"
-    found = failure(problem.kind, "auth", **problem.facts)
+    found = failure(problem.kind, "auth", None, **problem.facts)
     assert found.category.name == "ACCESS_DENIED" and found.windows_code == 5
     assert "Zugriff verweigert" in found.message  # the server's words are shown verbatim
 
