@@ -75,7 +75,7 @@ def test_the_session_switch_opens_a_shell_and_a_refused_one_is_the_rows_problem(
     assert change_settings(window, switch_on) == []
     assert Preferences.load().session is True  # remembered
     assert session_shown(window)
-    assert session_cell(window, before) == "–"  # the earlier row did not ask for a shell
+    assert session_cell(window, before) == "\N{EN DASH}"  # the earlier row did not ask for a shell
 
     refused = enter_target(qtbot, window, lab.url("session-quota"))
     assert problem_cell(window, refused) == "Shell quota reached"
