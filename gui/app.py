@@ -170,7 +170,10 @@ def demo_list(lab: Lab) -> tuple[TargetList, dict[str, StoredCredential]]:
         folder = DEMO_FOLDERS[endpoint.expect_stage if not endpoint.expect_ok else None]
         folders[folder].append(Target(host=endpoint.url, name=endpoint.name, auth=endpoint.auth,
                                       credential=credential, notes=endpoint.description,
-                                      allow_unencrypted=endpoint.allow_unencrypted or None, spn=endpoint.spn))
+                                      allow_unencrypted=endpoint.allow_unencrypted or None, spn=endpoint.spn,
+                                      # A session scenario says which shell; the others follow the settings.
+                                      session=endpoint.open_shell or None,
+                                      remote_shell=endpoint.remote_shell if endpoint.open_shell else None))
     from gui.listpanel import DEMO_LIST_NAME
 
     root = Folder(DEMO_LIST_NAME, folders=tuple(Folder(name, targets=tuple(t)) for name, t in folders.items() if t))

@@ -13,7 +13,6 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 4  # what the filter box searches, in lower case
 
 
-
 class Column(enum.IntEnum):
     """The table's columns: three fixed ones, then one per stage of ``core.stages`` in its order, then four more.
 
@@ -57,13 +56,16 @@ HEADER_TIPS: dict[Column, str] = {
     Column.VERSION: "The ProductVersion the service answered",
     Column.WATCH: "While watching: up or down since when, and how many tests passed and failed",
 }
-# Hidden until the user chooses otherwise (the header's context menu), where they can be turned on. The session
-# stage runs only when asked for; its column is hidden until the window has a switch for it.
-OPTIONAL = frozenset({Column.VERSION, Column.WATCH, stage_column("session")})
+#: The session stage runs only when asked for: its column shows while the window's switch is on or a row asks for
+#: the stage, and is hidden otherwise (``ResultsView.need_column``).
+SESSION = stage_column("session")
+# Hidden until the user chooses otherwise (the header's context menu), or, for Watch and Session, until needed.
+OPTIONAL = frozenset({Column.VERSION, Column.WATCH, SESSION})
 # Widths that fit the default columns into a 1366-px laptop screen beside the Targets panel.
-# (The Targets panel takes about 380 px of a 1366-px window; the table's viewport keeps about 960, less a
-# vertical scroll bar. tests/test_gui_table.py checks it.) Status has room for "Not fully tested" and its icon.
-WIDTHS = {Column.STATUS: 124, Column.TARGET: 140, Column.PROBLEM: 240, Column.ENDPOINT: 150, Column.TIME: 56,
+# (The Targets panel takes about 380 px of a 1366-px window; the table's viewport keeps about 950 with a
+# vertical scroll bar; the Session column, when shown, takes 64 of them. tests/test_gui_table.py checks both.)
+# Status has room for "Not fully tested" and its icon.
+WIDTHS = {Column.STATUS: 124, Column.TARGET: 136, Column.PROBLEM: 232, Column.ENDPOINT: 132, Column.TIME: 52,
           Column.VERSION: 220, Column.WATCH: 220,
           # A stage's mark needs little room; its heading decides the width.
           **{column: max(36, 8 * len(HEADERS[column]) + 8) for column in STAGE_COLUMNS}}

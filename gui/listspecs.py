@@ -20,7 +20,8 @@ from gui.targetbar import FIELD_NAMES
 #: How a credential name is looked up (``CredentialStore.get``, or the demo's in-memory credentials).
 CredentialLookup = Callable[[str], StoredCredential | None]
 LIST_FIELD_NAMES = {**FIELD_NAMES, "auth": "Authentication", "ca_check": "CA check", "cn_check": "Name check",
-                    "allow_unencrypted": "Unencrypted"}
+                    "allow_unencrypted": "Unencrypted", "session": "Session", "remote_shell": "Remote shell",
+                    "spn": "Kerberos SPN", "include_port_in_spn": "Port in SPN"}
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
     # Negotiate and Kerberos without a credential: the current user (single sign-on).
     options = preferences.destination_options(endpoint, auth, credentials, ca_check=resolved.ca_check,
                                               cn_check=resolved.cn_check, allow_unencrypted=resolved.allow_unencrypted,
-                                              spn=resolved.spn, include_port_in_spn=resolved.include_port_in_spn)
+                                              spn=resolved.spn, include_port_in_spn=resolved.include_port_in_spn,
+                                              open_shell=resolved.session, remote_shell=resolved.remote_shell)
     return TestSpec(endpoint.url, endpoint.label, options, name=target.name, description=target.notes)
 
 

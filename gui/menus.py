@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gui.qt import QAction, QKeySequence, QMenu, QPoint, QShortcut, Qt
+from gui.qt import QAction, QKeySequence, QMenu, QMessageBox, QPoint, QShortcut, Qt, QWidget
 
 if TYPE_CHECKING:
     from gui.window import MainWindow
@@ -51,10 +51,18 @@ def build_menus(window: MainWindow) -> None:
     columns = results.addMenu("C&olumns")
     columns.aboutToShow.connect(lambda: window.table.fill_column_menu(columns))
     help_menu = window.menuBar().addMenu("&Help")
-    add_action(help_menu, "&About TestConnection", window.about)
+    add_action(help_menu, "&About TestConnection", lambda: about(window))
     # Esc cancels wherever the focus is in the window (a line edit does not use Esc itself).
     escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), window)
     escape.activated.connect(window.cancel_selected_or_all)
+
+
+def about(parent: QWidget) -> None:
+    from core import __version__
+
+    QMessageBox.about(parent, "About TestConnection",
+                      f"<b>TestConnection {__version__}</b><p>Tells a helpdesk, stage by stage, why a Windows "
+                      "machine cannot be managed over WinRM / WS-Management.</p>")
 
 
 def results_context_menu(window: MainWindow, position: QPoint) -> None:

@@ -176,6 +176,10 @@ class ResultsModel(QAbstractTableModel):
             if self._problems[row.problem] <= 0:
                 del self._problems[row.problem]
 
+    def asks_for_session(self) -> bool:
+        """Whether a row's test opens a remote shell (the session stage, off unless asked for)."""
+        return any(row.spec.options.open_shell for row in self._rows)
+
     def progress(self) -> Progress:
         c = self._counts
         total = len(self._rows) - c[State.NOT_TESTED]

@@ -55,6 +55,14 @@ class ResultsView(QTableView):
             self.setColumnWidth(column, WIDTHS[column])
             header.setSectionHidden(column, column in OPTIONAL)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._needed: dict[Column, bool] = {}
+
+    def need_column(self, column: Column, needed: bool) -> None:
+        """Show an optional column when it becomes needed and hide it when it no longer is; in between the user's
+        own choice (the header's menu) stands."""
+        if self._needed.get(column) != needed:
+            self._needed[column] = needed
+            self.show_column(column, needed)
 
     def fill_column_menu(self, menu: QMenu) -> None:
         """A check box per column: which ones the table shows. The last one shown cannot be turned off."""
@@ -81,7 +89,7 @@ class ResultsView(QTableView):
         header = self.horizontalHeader()
         for column in Column:
             header.moveSection(header.visualIndex(column), column)
-            header.setSectionHidden(column, column in OPTIONAL)
+            header.setSectionHidden(column, column in OPTIONAL and not self._needed.get(column, False))
             header.resizeSection(column, WIDTHS[column])
 
     def _header_menu(self, position: QPoint) -> None:

@@ -13,7 +13,9 @@ from typing import Any
 from core import AuthType, DestinationOptions, Endpoint, UserCredentials
 from core.batch import DEFAULT_CONCURRENCY
 from core.paths import config_dir
+from core.shell import ShellChoiceError, shell_target
 from core.targetlist import Settings
+from gui.messages import message_label
 from gui.qt import (
     QCheckBox,
     QComboBox,
@@ -31,6 +33,7 @@ from gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from gui.shellbox import chosen_shell, shell_box
 from gui.theme import THEMES
 
 TRANSPORTS = ("http", "https")
@@ -60,6 +63,8 @@ class Preferences:
     ca_file: str = ""
     allow_unencrypted: bool = False  # Basic over plain HTTP, as WinRM's AllowUnencrypted: off, as on Windows
     port_look: bool = True  # when the WinRM port does not answer, look whether the host answers on other ports
+    session: bool = False  # the session stage: after authentication open a remote shell, then delete it at once
+    remote_shell: str = "cmd"  # which: cmd, powershell, a session configuration name or a resource URI
     theme: str = "system"
     notify: bool = True  # a desktop notification when a watched target goes down or comes back
     sound: bool = True  # and a sound
@@ -86,15 +91,17 @@ class Preferences:
             timeout=p.timeout if 0.5 <= p.timeout <= 600 else d.timeout,
             concurrency=p.concurrency if 1 <= p.concurrency <= 512 else d.concurrency,
             theme=p.theme if p.theme in THEMES else d.theme,
+            remote_shell=p.remote_shell if _is_shell(p.remote_shell) else d.remote_shell,
         )
 
     def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
                             ca_check: bool | None = None, cn_check: bool | None = None,
                             allow_unencrypted: bool | None = None, spn: str | None = None,
-                            include_port_in_spn: bool = False) -> DestinationOptions:
+                            include_port_in_spn: bool = False, open_shell: bool | None = None,
+                            remote_shell: str | None = None) -> DestinationOptions:
         """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
-        the timeout, CA file and port look, and the certificate checks and unencrypted Basic unless the saved target
-        decides them."""
+        the timeout, CA file and port look, and the certificate checks, unencrypted Basic and the session stage
+        unless the saved target decides them."""
         return DestinationOptions(
             transport=endpoint.transport,
             port=endpoint.port,
@@ -109,18 +116,29 @@ class Preferences:
             port_look=self.port_look,
             spn=spn,
             include_port_in_spn=include_port_in_spn,
+            open_shell=self.session if open_shell is None else open_shell,
+            remote_shell=self.remote_shell if remote_shell is None else remote_shell,
         )
 
     def list_defaults(self) -> Settings:
         """What a saved target gets for the settings neither it nor its folders set: the same as a typed one."""
         return Settings(transport=self.transport, auth=self.auth, ca_check=self.ca_check, cn_check=self.cn_check,
-                        allow_unencrypted=self.allow_unencrypted)
+                        allow_unencrypted=self.allow_unencrypted, session=self.session,
+                        remote_shell=self.remote_shell)
 
     def save(self, settings: QSettings | None = None) -> None:
         settings = settings or ui_settings()
         for f in fields(self):
             settings.setValue(f"preferences/{f.name}", getattr(self, f.name))
         settings.sync()
+
+
+def _is_shell(choice: str) -> bool:
+    try:
+        shell_target(choice)
+    except ShellChoiceError:
+        return False
+    return True
 
 
 def _coerce(raw: Any, default: Any) -> Any:
@@ -181,6 +199,15 @@ class SettingsDialog(QDialog):
         self.port_look.setToolTip("Connect (nothing more) to 445, 135, 3389 and the other WinRM port, within the "
                                   "same timeout, to tell a firewall that drops WinRM on a host that is up from a "
                                   "host that is not there at all")
+        self.session = QCheckBox("Open a remote &shell after authentication (then delete it)", self)
+        self.session.setChecked(preferences.session)
+        self.session.setToolTip("The session stage: as Enter-PSSession or winrs would, open a shell as the user and "
+                                "delete it at once, never running a command. Tells why a user who authenticates "
+                                "still gets no session. A saved folder or target may decide otherwise (Edit…)")
+        self.remote_shell = shell_box(self, preferences.remote_shell)
+        self.remote_shell.setEnabled(preferences.session)
+        self.session.toggled.connect(self.remote_shell.setEnabled)
+        self.message = message_label(self, "Input problem")
         self.notify = QCheckBox("Show a desktop &notification", self)
         self.notify.setChecked(preferences.notify)
         self.notify.setToolTip("When a watched target goes down or comes back (where the desktop shows them)")
@@ -204,6 +231,8 @@ class SettingsDialog(QDialog):
         form.addRow(ca_label, ca_row)
         form.addRow("Security:", self.allow_unencrypted)
         form.addRow("No answer:", self.port_look)
+        form.addRow("Session:", self.session)
+        form.addRow("Remote shel&l:", self.remote_shell)
         form.addRow("Watched target changes:", self.notify)
         form.addRow("", self.sound)
         form.addRow("T&heme:", self.theme)
@@ -217,8 +246,20 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.message)
         layout.addWidget(buttons)
         self._base = preferences
+
+    def accept(self) -> None:
+        """A shell name that cannot be asked for keeps the dialog open, saying so."""
+        try:
+            chosen_shell(self.remote_shell)
+        except ShellChoiceError as exc:
+            self.message.setText(f"⚠ Remote shell: {exc}")
+            self.message.show()
+            self.remote_shell.setFocus()
+            return
+        super().accept()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "CA file", self.ca_file.text(), "PEM files (*.pem *.crt *.cer);;"
@@ -237,6 +278,8 @@ class SettingsDialog(QDialog):
             ca_file=self.ca_file.text().strip(),
             allow_unencrypted=self.allow_unencrypted.isChecked(),
             port_look=self.port_look.isChecked(),
+            session=self.session.isChecked(),
+            remote_shell=chosen_shell(self.remote_shell) or self._base.remote_shell,
             theme=str(self.theme.currentData()),
             notify=self.notify.isChecked(),
             sound=self.sound.isChecked(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core.shell import ShellChoiceError
 from core.target import TargetError, parse_target
 from core.targetlist import (
     AUTH_METHODS,
@@ -32,6 +33,7 @@ from gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from gui.shellbox import chosen_shell, shell_box
 
 # Certificate authentication needs a client certificate, which a list cannot hold: not offered here.
 AUTH_CHOICES = tuple(a for a in AUTH_METHODS if a != "certificate")
@@ -62,7 +64,8 @@ def _inherit_text(name: str, chain: tuple[Folder, ...]) -> str:
     value, folder = inherited(name, chain)
     source = None if folder is None else folder.name
     if value is None:
-        shown = {"port": "the transport's default port", "credential": "no credential"}.get(name, "none")
+        shown = {"port": "the transport's default port", "credential": "no credential",
+                 "spn": "HTTP/<host>"}.get(name, "none")
     elif isinstance(value, bool):
         shown = _ON_OFF[value]
     elif name == "credential":
@@ -124,6 +127,11 @@ class TargetDialog(QDialog):
         self.ca_check = self._combo("ca_check", (True, False), values.ca_check)
         self.cn_check = self._combo("cn_check", (True, False), values.cn_check)
         self.allow_unencrypted = self._combo("allow_unencrypted", (True, False), values.allow_unencrypted)
+        self.session = self._combo("session", (True, False), values.session)
+        self.remote_shell = shell_box(self, values.remote_shell, _inherit_text("remote_shell", chain))
+        self.spn = QLineEdit(values.spn or "", self)
+        self.spn.setPlaceholderText(_inherit_text("spn", chain))
+        self.include_port_in_spn = self._combo("include_port_in_spn", (True, False), values.include_port_in_spn)
         self.notes = QPlainTextEdit(target.notes if target is not None else "", self)
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
@@ -140,6 +148,10 @@ class TargetDialog(QDialog):
         form.addRow("C&A check:", self.ca_check)
         form.addRow("Na&me check:", self.cn_check)
         form.addRow("&Unencrypted:", self.allow_unencrypted)
+        form.addRow("&Session:", self.session)
+        form.addRow("&Remote shell:", self.remote_shell)
+        form.addRow("&Kerberos SPN:", self.spn)
+        form.addRow("Port &in SPN:", self.include_port_in_spn)
         if not is_folder:
             form.addRow("N&otes:", self.notes)
         else:  # not in the form: keep them from showing up loose in the corner
@@ -150,12 +162,20 @@ class TargetDialog(QDialog):
                                    (self.transport, "Transport"), (self.auth, "Authentication"),
                                    (self.credential, "Credential"), (self.ca_check, "CA check"),
                                    (self.cn_check, "Name check"), (self.allow_unencrypted, "Allow unencrypted"),
-                                   (self.notes, "Notes")):
+                                   (self.session, "Open a remote shell"), (self.spn, "Kerberos service principal"),
+                                   (self.include_port_in_spn, "Include the port in the SPN"), (self.notes, "Notes")):
             widget.setAccessibleName(accessible)
         self.ca_check.setToolTip("Check that a trusted CA issued the HTTPS certificate")
         self.cn_check.setToolTip("Check that the HTTPS certificate names the host")
         self.allow_unencrypted.setToolTip("Allow Basic over plain HTTP (WinRM's AllowUnencrypted): the password "
                                           "travels readably. Off unless a folder or the app settings say otherwise")
+        self.session.setToolTip("The session stage: after authentication, open a remote shell as the user and "
+                                "delete it at once, as far as Enter-PSSession or winrs would go")
+        self.spn.setToolTip("Kerberos and Negotiate: the service principal to ask a ticket for (WSMAN/srv01.corp."
+                            "example), or a service class alone (WSMAN) for every target below a folder. Empty: "
+                            + _inherit_text("spn", chain))
+        self.include_port_in_spn.setToolTip("Kerberos and Negotiate: ask for HTTP/<host>:<port>, as "
+                                            "New-PSSessionOption -IncludePortInSPN")
         self.credential.setToolTip("A credential saved in the credential store, by name; the list never holds "
                                    "a password")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
@@ -186,9 +206,17 @@ class TargetDialog(QDialog):
             if not text.isdigit() or not 1 <= int(text) <= 65535:
                 raise InvalidField("port", f"port must be a number from 1 to 65535 (or empty to inherit), got {text!r}")
             port = int(text)
+        try:
+            remote_shell = chosen_shell(self.remote_shell)
+        except ShellChoiceError as exc:
+            raise InvalidField("remote_shell", str(exc)) from None
+        # The SPN itself is checked where every list's is: Target and Folder refuse one that is not a principal.
         return {"port": port, "transport": self.transport.currentData(), "auth": self.auth.currentData(),
                 "credential": self.credential.currentData(), "ca_check": self.ca_check.currentData(),
-                "cn_check": self.cn_check.currentData(), "allow_unencrypted": self.allow_unencrypted.currentData()}
+                "cn_check": self.cn_check.currentData(), "allow_unencrypted": self.allow_unencrypted.currentData(),
+                "session": self.session.currentData(), "remote_shell": remote_shell,
+                "spn": self.spn.text().strip() or None,
+                "include_port_in_spn": self.include_port_in_spn.currentData()}
 
     def _build(self) -> None:
         settings = self._settings()
@@ -222,7 +250,8 @@ class TargetDialog(QDialog):
         widgets = {"name": self.name, "folder": self.name, "host": self.host, "url_prefix": self.host,
                    "port": self.port, "transport": self.transport, "auth": self.auth,
                    "credential": self.credential, "ca_check": self.ca_check, "cn_check": self.cn_check,
-                   "allow_unencrypted": self.allow_unencrypted}
+                   "allow_unencrypted": self.allow_unencrypted, "session": self.session,
+                   "remote_shell": self.remote_shell, "spn": self.spn, "include_port_in_spn": self.include_port_in_spn}
         widgets.get(field, self.host).setFocus()
 
 

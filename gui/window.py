@@ -13,7 +13,7 @@ from core.targetlist import ResolvedTarget, TargetList
 from core.watch import Change
 from gui import windowstate
 from gui.colours import follow_palette
-from gui.columns import KEY_ROLE, Column
+from gui.columns import KEY_ROLE, SESSION, Column
 from gui.details import DetailsPane
 from gui.historykeeper import HistoryKeeper
 from gui.icons import app_icon
@@ -28,7 +28,6 @@ from gui.qt import (
     QHeaderView,
     QItemSelectionModel,
     QMainWindow,
-    QMessageBox,
     QModelIndex,
     QSplitter,
     Qt,
@@ -143,6 +142,7 @@ class MainWindow(QMainWindow):
 
         build_menus(self)
         windowstate.restore(self, self)
+        self._follow_session()
         if persist:
             self.list_panel.load(windowstate.current_list_path())
         self._update_progress()
@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
     def run(self, keys: Iterable[int]) -> None:
         """Test these rows (again). The same path for Enter, Re-run, F5, the demo and the self-test."""
         jobs = self.model.start_run(keys)
+        if any(spec.options.open_shell for _, _, spec in jobs):
+            self._follow_session()
         self.runner.run(jobs, self.preferences.concurrency)
         self._update_progress()
         self.details.refresh()
@@ -247,6 +249,7 @@ class MainWindow(QMainWindow):
         if self.details.row is not None and self.details.row.key in keys:
             self.details.show_row(None)
         self.model.remove(keys)
+        self._follow_session()
         self._update_progress()
 
     def clear_finished(self) -> None:
@@ -255,6 +258,7 @@ class MainWindow(QMainWindow):
         if self.details.row is not None and self.details.row.key in finished:
             self.details.show_row(None)
         self.model.remove(finished)
+        self._follow_session()
         self._update_progress()
 
     def export_results(self) -> Path | None:
@@ -337,6 +341,11 @@ class MainWindow(QMainWindow):
             self.target_bar.apply_preferences(self.preferences)
             self.list_panel.set_app_defaults(self.preferences.list_defaults())
             apply_theme(self.preferences.theme)
+            self._follow_session()
+
+    def _follow_session(self) -> None:
+        """The session stage runs only when asked for: its column shows while the switch is on or a row asks."""
+        self.table.need_column(SESSION, self.preferences.session or self.model.asks_for_session())
 
     def list_header(self) -> QHeaderView:
         return self.list_panel.tree.header()
@@ -376,10 +385,3 @@ class MainWindow(QMainWindow):
                 windowstate.remember_list_path(document.path)
 
         return run
-
-    def about(self) -> None:
-        from core import __version__
-
-        QMessageBox.about(self, "About TestConnection",
-                          f"<b>TestConnection {__version__}</b><p>Tells a helpdesk, stage by stage, why a Windows "
-                          "machine cannot be managed over WinRM / WS-Management.</p>")

@@ -39,12 +39,20 @@ def test_typing_a_host_and_pressing_enter_shows_the_problem_in_words(qtbot: Any,
     assert problem_of(window, window.model.all_keys()[-1]) == "Wrong user name or password"
 
 
-def test_the_default_columns_fit_a_1366_pixel_laptop_without_scrolling_sideways(qtbot: Any, window: Any) -> None:
+@pytest.mark.parametrize("session", [False, True], ids=["default", "session switch on"])
+def test_the_default_columns_fit_a_1366_pixel_laptop_without_scrolling_sideways(qtbot: Any, credential_store: Any,
+                                                                              session: bool) -> None:
     from core import DestinationOptions
-    from gui.columns import Column
+    from gui.columns import SESSION, Column
     from gui.qt import QApplication
     from gui.rows import TestSpec
+    from gui.settings import Preferences
+    from gui.window import MainWindow
 
+    window = MainWindow(credentials=credential_store, preferences=Preferences(session=session))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
     window.showNormal()
     window.resize(1366, 768)
     # Enough rows for a vertical scroll bar, which takes its width from the viewport.
@@ -55,6 +63,7 @@ def test_the_default_columns_fit_a_1366_pixel_laptop_without_scrolling_sideways(
     shown = [Column(i) for i in range(header.count()) if not header.isSectionHidden(i)]
     assert shown[:3] == [Column.STATUS, Column.TARGET, Column.PROBLEM]  # the reason comes first
     assert Column.ENDPOINT in shown and Column.TIME in shown
+    assert (SESSION in shown) is session  # the session stage's column only while its switch is on
     assert window.table.verticalScrollBar().isVisible()
     assert window.table.horizontalScrollBar().maximum() == 0, (
         window.table.viewport().width(), [header.sectionSize(c) for c in shown])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.lab import Lab
-from tests.switchable import Switchable
+from core.lab.switchable import Switchable
 
 pytest_plugins = ["tests.conftest_gui"]
 pytestmark = pytest.mark.usefixtures("gui_home")  # settings and logs in a temporary directory

@@ -17,8 +17,8 @@ import pytest
 
 from core import Diagnosis, StageReport, StageStatus, failures
 from core.lab import Lab
+from core.lab.switchable import Switchable
 from core.watch import Health, TargetWatch, Watch, format_duration
-from tests.switchable import Switchable
 
 
 def result(ok: bool, cancelled: bool = False) -> Diagnosis:

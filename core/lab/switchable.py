@@ -1,4 +1,5 @@
-"""A lab endpoint that can be switched off and on: a loopback TCP forwarder in front of a running lab endpoint.
+"""A lab endpoint that can be switched off and on, as a machine that reboots: a loopback TCP forwarder in front of
+a running lab endpoint. The watch tests and the watch screenshot (gui/screenshots.py) use it.
 
 Down, nothing listens on its port (a connection is refused, as from a machine whose WinRM service stopped); up,
 it listens on the same port again and passes every byte both ways. Real sockets only, on 127.0.0.1.
