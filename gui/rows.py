@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core import DestinationOptions, Diagnosis
-from core.mi import MIErrorCategory
 from core.watch import TargetWatch
 
 
@@ -63,7 +62,7 @@ class Row:
             return State.UNTESTED if d.untested else State.OK
         if d.cancelled:
             return State.CANCELLED
-        if d.failure is not None and d.failure.category is MIErrorCategory.INVALID_ARGUMENT:
+        if d.failure is not None and d.failure.stage is None:  # refused before any stage ran: the input is wrong
             return State.INVALID
         return State.FAILED
 
