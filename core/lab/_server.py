@@ -394,7 +394,9 @@ class Endpoint:
             return self._challenge(), []
         if state.ctx is None or state.ctx.complete or raw[:1] == b"\x60" or raw.startswith(b"NTLMSSP\0\1"):
             # The first token of a handshake (again, when a client re-authenticates on this connection).
-            state.ctx = spnego.server(protocol="negotiate")
+            # pyspnego's own Negotiate/NTLM, never the platform's: on Windows the default is SSPI, which checks
+            # the lab user against the PC's real accounts instead of the lab's NTLM user file.
+            state.ctx = spnego.server(protocol="negotiate", options=spnego.NegotiateOptions.use_negotiate)
             state.user = None
         try:
             out = state.ctx.step(raw)
