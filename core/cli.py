@@ -39,6 +39,20 @@ class _RefusePassword(argparse.Action):
         )
 
 
+class _KeyringSelfCheck(argparse.Action):
+    """Hidden ``--keyring-self-check``: proves a packaged build's keyring works (packaging/ smoke tests use it)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=argparse.SUPPRESS)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from core.credentials import CredentialStore
+
+        ok, message = CredentialStore().self_check()
+        print(message)
+        parser.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         allow_abbrev=False,
@@ -46,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tell, stage by stage, why a WinRM / WS-Management connection fails.",
     )
     parser.add_argument("--version", action="version", version=f"TestConnection {__version__}")
+    parser.add_argument("--keyring-self-check", action=_KeyringSelfCheck)
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="test one or more targets", allow_abbrev=False)
     check.add_argument(
@@ -76,12 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        jobs = _jobs(args, stdin or sys.stdin)
-    except UsageError as exc:
-        parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
-    return _run(jobs, args, out)
+        args = parser.parse_args(argv)
+        try:
+            jobs = _jobs(args, stdin or sys.stdin)
+        except UsageError as exc:
+            parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
+        return _run(jobs, args, out)
+    except KeyboardInterrupt:
+        # Ctrl+C before the tests began (typing a password, reading a targets file): no traceback, and 130 on
+        # Windows too, where an uncaught KeyboardInterrupt would end the process with 0xC000013A instead.
+        print("testconnection-cli: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _password(args: argparse.Namespace, stdin: TextIO) -> str | None:
