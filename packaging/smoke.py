@@ -44,7 +44,8 @@ class Host:
     suffix: str = ".exe" if sys.platform == "win32" else ""
     launcher: tuple[str, ...] = ()  # e.g. ("wine",)
     env: dict[str, str] = field(default_factory=dict)  # added to every program's environment
-    keyring: str | None = None  # the keyring backend --keyring-self-check must name; None: not checked here
+    # The keyring backend --keyring-self-check must name; None: not checked (no usable keyring on CI's Linux).
+    keyring: str | None = "WinVaultKeyring" if sys.platform == "win32" else None
     not_shipped: tuple[str, ...] = ()  # names that must not be inside the programs (beside exe_checks.NOT_SHIPPED)
     user_settings: Path | None = None  # the programs' default settings directory, when the host knows it
     # Variables the launcher hides from the programs unless renamed: Wine passes QT_* only as WINEQT_*.
