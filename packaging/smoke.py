@@ -37,7 +37,7 @@ LAB_PASSWORD_VAR = "TESTCONNECTION_SMOKE_PASSWORD"  # noqa: S105 - a variable na
 class Host:
     """How the built programs are started here, and what is expected of them.
 
-    The default is this machine's own programs; packaging/wine_host.py describes the .exe files under Wine.
+    The default is this machine's own programs; packaging/windows.py describes the .exe files under Wine.
     """
 
     name: str = sys.platform
@@ -261,22 +261,25 @@ def check_ctrl_c(host: Host, cli: Path, url: str, env: dict[str, str], cwd: Path
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None and not _connected_to(port):
+    started = time.monotonic()
+    while time.monotonic() - started < 120 and process.poll() is None and not _connected_to(port):
         time.sleep(0.1)
+    waited = time.monotonic() - started
+    seen = _connected_to(port)
     if not Path("/proc/net/tcp").exists():
         time.sleep(5)  # no way to see the connection: give the program time to start its test
+    when = f"{waited:.1f} s after start, " + ("connected to the endpoint" if seen else "no connection seen")
     sent = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)
     try:
         out, err = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return Check(label, False, "still running 20 s after Ctrl+C")
+        out, err = process.communicate()
+        return Check(label, False, f"Ctrl+C {when}; still running 20 s later\n{tail(out + err)}")
     took = time.monotonic() - sent
     ok = process.returncode == 130 and "Cancelled" in out and took < 10
-    detail = f"exit {process.returncode} {took:.1f} s after Ctrl+C; {(out.splitlines() or [''])[0]!r}"
+    detail = f"exit {process.returncode} {took:.1f} s after Ctrl+C ({when}); {(out.splitlines() or [''])[0]!r}"
     return Check(label, ok, detail + ("" if ok else "\n" + tail(out + err)))
 
 
