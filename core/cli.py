@@ -220,25 +220,33 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
                 out.flush()
 
     batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
-    interrupted = False
+    interrupted = threading.Event()
+    in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT)
+    if in_main_thread:
+        # Ctrl+C only raises a flag: a KeyboardInterrupt raised inside the batch's or threading's own code could
+        # leave a lock held (on Windows it lands just after a wait returns, in the middle of threading's code).
+        signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
         batch.start()
-        while not batch.wait(0.2):
+        while not batch.wait(0.2) and not interrupted.is_set():
             pass
-    except KeyboardInterrupt:
-        interrupted = True
+        if interrupted.is_set():
+            batch.cancel_all()
+            batch.wait(2.0)
+    except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
+        interrupted.set()
         batch.cancel_all()
-        batch.wait(2.0)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
         batch.close()
     results = [r for r in batch.results if r is not None]
     if args.output is not None:
         from core.exports import write_report
 
         write_report([diagnosis_to_dict(r) for r in results], args.output)
-    if interrupted:
+    if interrupted.is_set():
         return EXIT_INTERRUPTED
     return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
 
