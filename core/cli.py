@@ -220,22 +220,28 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
                 out.flush()
 
     batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
-    interrupted = threading.Event()
+    interrupted = False
+
+    def on_ctrl_c(*_: object) -> None:
+        # Only a flag, read by the wait loop below: no lock may be taken here, as a second Ctrl+C can run this
+        # again inside the first (a one-file build's launcher passes the terminal's Ctrl+C on as well), and a
+        # KeyboardInterrupt raised inside the batch's or threading's code could leave one of their locks held.
+        nonlocal interrupted
+        interrupted = True
+
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT)
     if in_main_thread:
-        # Ctrl+C only raises a flag: a KeyboardInterrupt raised inside the batch's or threading's own code could
-        # leave a lock held (on Windows it lands just after a wait returns, in the middle of threading's code).
-        signal.signal(signal.SIGINT, lambda *_: interrupted.set())
+        signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         batch.start()
-        while not batch.wait(0.2) and not interrupted.is_set():
+        while not batch.wait(0.2) and not interrupted:
             pass
-        if interrupted.is_set():
+        if interrupted:
             batch.cancel_all()
             batch.wait(2.0)
     except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
-        interrupted.set()
+        interrupted = True
         batch.cancel_all()
     finally:
         if in_main_thread:
@@ -246,7 +252,7 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
         from core.exports import write_report
 
         write_report([diagnosis_to_dict(r) for r in results], args.output)
-    if interrupted.is_set():
+    if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
 
