@@ -325,7 +325,12 @@ def check_settings_dir(host: Host, gui: Path, scratch: Path, env: dict[str, str]
     written = _written_since(expected, since)
     ok = result.returncode == 0 and any(name.startswith("logs") for name in written)
     detail = f"exit {result.returncode}, wrote {', '.join(written) or 'nothing'} there"
-    return Check(label, ok, detail + ("" if ok else "\n" + tail(result.stdout + result.stderr)))
+    if not ok:
+        log = expected / "logs" / "testconnection.log"
+        detail += f"\noutput: {tail(result.stdout + result.stderr) or '(none)'}"
+        last = tail(log.read_text(encoding="utf-8", errors="replace"), 5) if log.is_file() else "-"
+        detail += f"\nend of {log}: {last}"
+    return Check(label, ok, detail)
 
 
 def check_portable(host: Host, gui: Path, scratch: Path, env: dict[str, str]) -> Check:
