@@ -101,6 +101,9 @@ class Wine:
                            stderr=subprocess.DEVNULL, timeout=300, check=True)
         self._spawn(["wine", "explorer.exe", "/desktop"])
         self.install_stand_ins()
+        # What one-file programs killed in earlier runs (a benchmark ends the GUI so) left unpacked in %TEMP%.
+        for leftover in (self.prefix / "drive_c" / "users" / getpass.getuser() / "Temp").glob("_MEI*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def stop(self) -> None:
         if shutil.which("wineserver"):
