@@ -125,9 +125,11 @@ def check_ctrl_c(host: Host, cli: Path, url: str, env: dict[str, str], cwd: Path
     try:
         out, err = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
+        left = subprocess.run(["ps", "-o", "pid,stat,wchan:24,etime,args", "-g", str(process.pid)],
+                              capture_output=True, text=True, check=False).stdout
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
-        return Check(label, False, f"Ctrl+C {when}; still running 20 s later\n{tail(out + err)}")
+        return Check(label, False, f"Ctrl+C {when}; still running 20 s later:\n{left}{tail(out + err)}")
     took = time.monotonic() - sent
     ok = process.returncode == 130 and "Cancelled" in out and took < 10
     detail = f"exit {process.returncode} {took:.1f} s after Ctrl+C ({when}); {(out.splitlines() or [''])[0]!r}"

@@ -44,7 +44,7 @@ def default_cache() -> Path:
 
 
 def wine_host(wine: wine_prefix.Wine, python: Path) -> smoke.Host:
-    stand_ins = tuple(f"{source.stem}.dll" for source in wine_prefix.STAND_INS.glob("*.c"))
+    stand_ins = tuple(f"{source.stem}.dll" for source in wine_prefix.WINE_FILES.glob("*.c"))
 
     host = smoke.Host(
         name="Windows under Wine",
@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             if dist.exists():
                 shutil.rmtree(dist)
             build(wine, python, dist, work)
+        if not args.no_smoke:
+            wine.hold_desktop(python)
         status = 0 if args.no_smoke else smoke.smoke(dist, wine_host(wine, python))
     except (subprocess.CalledProcessError, RuntimeError) as exc:
         print(f"windows.py: {exc}", file=sys.stderr)

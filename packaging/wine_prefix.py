@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-STAND_INS = HERE / "wine"  # C sources of DLLs Wine 8.0 lacks; see each file's comment
+WINE_FILES = HERE / "wine"  # the stand-in DLLs' C sources (see each file's comment) and helpers run under Wine
 MINGW = "x86_64-w64-mingw32-gcc"
 # What the build needs from Debian (bookworm: Wine 8.0). wine64 alone: the 64-bit Python needs no 32-bit Wine.
 APT_PACKAGES = ("wine", "wine64", "xvfb", "xauth", "osslsigncode", "gcc-mingw-w64-x86-64")
@@ -84,11 +84,10 @@ class Wine:
     # --- lifecycle --------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Create the prefix if needed, then keep a wineserver and the desktop process running until stop().
+        """Create the prefix if needed, then keep a wineserver running until stop().
 
-        Starting both first, outside the programs' own process groups, avoids two problems: a test that sends
-        Ctrl+C to a program's group would otherwise hit the wineserver it started, and the desktop process
-        started on demand by the first window raced with the programs under test (intermittent hangs).
+        Started first, in a session of its own: a test that sends Ctrl+C to a program's process group would
+        otherwise hit the wineserver that program started. See hold_desktop() for the desktop process.
         """
         first = not (self.prefix / "system.reg").is_file()
         self.prefix.mkdir(parents=True, exist_ok=True)
@@ -99,11 +98,14 @@ class Wine:
             # Not through run(): the services wineboot leaves running would hold its output pipe open.
             subprocess.run(["wineboot", "--init"], env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=300, check=True)
-        self._spawn(["wine", "explorer.exe", "/desktop"])
         self.install_stand_ins()
         # What one-file programs killed in earlier runs (a benchmark ends the GUI so) left unpacked in %TEMP%.
         for leftover in (self.prefix / "drive_c" / "users" / getpass.getuser() / "Temp").glob("_MEI*"):
             shutil.rmtree(leftover, ignore_errors=True)
+
+    def hold_desktop(self, python: Path) -> None:
+        """One desktop process for the whole run, started here (packaging/wine/hold_desktop.py says why)."""
+        self._spawn(self.command(python, str(WINE_FILES / "hold_desktop.py")))
 
     def stop(self) -> None:
         if shutil.which("wineserver"):
@@ -146,7 +148,7 @@ class Wine:
     def install_stand_ins(self) -> list[str]:
         """Compile packaging/wine/*.c with MinGW into system32, where PyInstaller counts DLLs as the system's own."""
         names = []
-        for source in sorted(STAND_INS.glob("*.c")):
+        for source in sorted(WINE_FILES.glob("*.c")):
             dll = self.system32 / f"{source.stem}.dll"
             names.append(dll.name)
             if dll.is_file() and dll.stat().st_mtime >= source.stat().st_mtime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -12,7 +13,7 @@ from types import TracebackType
 from core.lab import _ntlm_users
 from core.lab._certs import Pki, make_pki
 from core.lab._scenarios import SCENARIO_TABLE, SCENARIOS, Scenario
-from core.lab._server import Blackhole, Endpoint, LoopThread, free_port
+from core.lab._server import Blackhole, Endpoint, LoopThread
 
 HOST = "127.0.0.1"  # the lab never listens anywhere else
 DEFAULT_USERS: Mapping[str, str] = {"alice": "Lab-Passw0rd!"}
@@ -61,6 +62,7 @@ class Lab:
         self._ca_file: str | None = None
         self._loop: LoopThread | None = None
         self._blackholes: list[Blackhole] = []
+        self._reserved: list[socket.socket] = []
         self._endpoints: dict[str, LabEndpoint] = {}
 
     # ---- lifecycle --------------------------------------------------------------------------------------
@@ -83,7 +85,12 @@ class Lab:
         self._loop.start()
         for scenario in self._scenarios:
             if scenario.kind == "refused":
-                port = free_port()
+                # Bound and never listening: connections are refused, and no endpoint started after it can take
+                # the port (one merely found free was taken again by a later endpoint under Wine).
+                reserved = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                reserved.bind(("127.0.0.1", 0))
+                self._reserved.append(reserved)
+                port = reserved.getsockname()[1]
             elif scenario.kind == "blackhole":
                 hole = Blackhole()
                 self._blackholes.append(hole)
@@ -101,6 +108,9 @@ class Lab:
         for hole in self._blackholes:
             hole.close()
         self._blackholes.clear()
+        for reserved in self._reserved:
+            reserved.close()
+        self._reserved.clear()
         _ntlm_users.unregister(id(self))
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
