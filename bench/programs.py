@@ -51,6 +51,10 @@ def _wine() -> Iterator[Launch | str]:
     wine = wine_prefix.Wine(prefix)
     wine.start()
     try:
+        # A desktop process held for the whole measure, as Windows always has one (else each start would pay
+        # for starting Wine's): the Windows Python that packaging/windows.py left in the same cache holds it.
+        for python in sorted(windows.default_cache().glob("python-*/python.exe"))[:1]:
+            wine.hold_desktop(python)
         def launch(exe: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
             # Wine's prefix and display; QT_* is hidden from Windows programs, so Qt takes its windows platform.
             env = dict(env, **{k: v for k, v in wine.env.items() if k.startswith("WINE") or k == "DISPLAY"})
