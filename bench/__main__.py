@@ -18,7 +18,7 @@ HISTORY = Path(__file__).resolve().parent / "HISTORY.md"
 
 
 def measures() -> list[tuple[str, Callable[[bool], list[Section]]]]:
-    from bench import cancel, gui, lists, overhead, servers, throughput
+    from bench import cancel, gui, lists, overhead, programs, servers, throughput
 
     return [
         ("overhead", overhead.run),
@@ -28,6 +28,7 @@ def measures() -> list[tuple[str, Callable[[bool], list[Section]]]]:
         ("cancel", lambda q: [cancel.run(q)]),
         ("gui", lambda q: [gui.run(q)]),
         ("lists", lambda q: [lists.run(q)]),
+        ("programs", lambda q: [programs.run(q)]),
     ]
 
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from core import __version__
 from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
@@ -40,6 +40,20 @@ class _RefusePassword(argparse.Action):
         )
 
 
+class _KeyringSelfCheck(argparse.Action):
+    """Hidden ``--keyring-self-check``: proves a packaged build's keyring works (packaging/ smoke tests use it)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=argparse.SUPPRESS)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from core.credentials import CredentialStore
+
+        ok, message = CredentialStore().self_check()
+        print(message)
+        parser.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         allow_abbrev=False,
@@ -47,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tell, stage by stage, why a WinRM / WS-Management connection fails.",
     )
     parser.add_argument("--version", action="version", version=f"TestConnection {__version__}")
+    parser.add_argument("--keyring-self-check", action=_KeyringSelfCheck)
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="test one or more targets", allow_abbrev=False)
     check.add_argument(
@@ -112,14 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        jobs = _jobs(args, stdin or sys.stdin)
-    except UsageError as exc:
-        parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
-    if args.watch is not None:
-        return _watch(jobs, args, out)
-    return _run(jobs, args, out)
+        args = parser.parse_args(argv)
+        try:
+            jobs = _jobs(args, stdin or sys.stdin)
+        except UsageError as exc:
+            parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
+        if args.watch is not None:
+            return _watch(jobs, args, out)
+        return _run(jobs, args, out)
+    except KeyboardInterrupt:
+        # Ctrl+C before the tests began (typing a password, reading a targets file): no traceback, and 130 on
+        # Windows too, where an uncaught KeyboardInterrupt would end the process with 0xC000013A instead.
+        print("testconnection-cli: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _report_suffixes() -> tuple[str, ...]:
@@ -280,20 +301,21 @@ def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
                 out.flush()
 
     batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
-    interrupted = False
-    previous = signal.getsignal(signal.SIGINT)
-    try:
-        batch.start()
-        while not batch.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        interrupted = True
-        batch.cancel_all()
-        batch.wait(2.0)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        batch.close()
-        _wait_for_shell_cleanup()
+    with _CtrlC() as ctrl_c:
+        try:
+            batch.start()
+            while not batch.wait(0.2) and not ctrl_c.pressed:
+                pass
+            if ctrl_c.pressed:
+                batch.cancel_all()
+                batch.wait(2.0)
+        except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
+            ctrl_c.pressed = True
+            batch.cancel_all()
+        finally:
+            batch.close()
+            _wait_for_shell_cleanup()
+    interrupted = ctrl_c.pressed
     results = [r for r in batch.results if r is not None]
     if args.output is not None:
         from core.exports import write_report
@@ -333,24 +355,55 @@ def _watch(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             out.flush()
 
-    batch: Batch | None = None
-    try:
-        while True:
-            started = time.monotonic()
-            batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
-            batch.start()
-            while not batch.wait(0.2):
-                pass
-            batch.close()
-            batch = None
-            time.sleep(max(0.0, args.watch - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        if batch is not None:
-            batch.cancel_all()
-            batch.wait(2.0)
-            batch.close()
-        _wait_for_shell_cleanup()
-        return EXIT_INTERRUPTED
+    with _CtrlC() as ctrl_c:
+        try:
+            while not ctrl_c.pressed:
+                started = time.monotonic()
+                batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
+                try:
+                    batch.start()
+                    while not batch.wait(0.2) and not ctrl_c.pressed:
+                        pass
+                    if ctrl_c.pressed:
+                        batch.cancel_all()
+                        batch.wait(2.0)
+                finally:
+                    batch.close()
+                next_cycle = started + args.watch
+                while not ctrl_c.pressed and time.monotonic() < next_cycle:
+                    time.sleep(min(0.2, max(0.0, next_cycle - time.monotonic())))
+        except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
+            pass
+        finally:
+            _wait_for_shell_cleanup()
+    return EXIT_INTERRUPTED
+
+
+class _CtrlC:
+    """Ctrl+C as a flag the wait loops read, while the tests run.
+
+    Only a flag: no lock may be taken in the handler, as a second Ctrl+C can run it again inside the first (a
+    one-file build's launcher passes the terminal's Ctrl+C on as well), and a KeyboardInterrupt raised inside the
+    batch's or threading's code could leave one of their locks held.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+        self._installed = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> _CtrlC:
+        if self._installed:
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._pressed)
+        return self
+
+    def _pressed(self, *_: object) -> None:
+        self.pressed = True
+
+    def __exit__(self, *_: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _render(diagnosis: Diagnosis, as_json: bool) -> str:

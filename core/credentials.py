@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 SERVICE = "TestConnection"
 # Not a control character: Windows Credential Manager builds C strings from these names. The name is reserved.
 INDEX_ENTRY = "(TestConnection credential index)"
+SELF_CHECK_ENTRY = "(TestConnection keyring self-check)"
 SESSION_ONLY_MESSAGE = "No system keyring is available; credentials are kept for this session only."
 
 
@@ -51,7 +53,7 @@ def _check_name(name: str) -> str:
         raise ValueError("a credential needs a name")
     if any(ord(c) < 32 for c in name):
         raise ValueError(f"credential name {name!r} contains control characters")
-    if name == INDEX_ENTRY:
+    if name in (INDEX_ENTRY, SELF_CHECK_ENTRY):
         raise ValueError(f"{name!r} is reserved")
     return name
 
@@ -138,6 +140,37 @@ class CredentialStore:
                 return sorted(self._session)
             return sorted(self._read_index())
 
+    def self_check(self) -> tuple[bool, str]:
+        """Save, read back and delete a throwaway credential in the keyring: (it worked, what happened).
+
+        Behind the programs' hidden ``--keyring-self-check``, so that a packaged build proves its keyring backend
+        (Windows Credential Manager, macOS Keychain, Secret Service) was bundled and works. The password is random
+        and never shown; nothing is left behind, not even the index entry if there was none before.
+        """
+        if not self.backend_available:
+            return False, f"keyring {self.backend_name}: not usable ({self.message})"
+        password = secrets.token_urlsafe(16)
+        with self._lock:
+            had_index = self._read_index_raw() is not None
+            try:
+                blob = json.dumps({"username": "self-check", "domain": "TESTCONNECTION", "password": password})
+                self._call("save", lambda: self._backend.set_password(SERVICE, SELF_CHECK_ENTRY, blob))
+                self._write_index([*self._read_index(), SELF_CHECK_ENTRY])
+                read = self._call("read", lambda: self._backend.get_password(SERVICE, SELF_CHECK_ENTRY))
+                listed = SELF_CHECK_ENTRY in self._read_index()
+            finally:
+                self._call("delete", lambda: self._backend.delete_password(SERVICE, SELF_CHECK_ENTRY))
+                if had_index:
+                    self._write_index([n for n in self._read_index() if n != SELF_CHECK_ENTRY])
+                else:
+                    self._call("delete", lambda: self._backend.delete_password(SERVICE, INDEX_ENTRY))
+            gone = self._call("read", lambda: self._backend.get_password(SERVICE, SELF_CHECK_ENTRY)) is None
+        if read != blob or not listed:
+            return False, f"keyring {self.backend_name}: the test credential did not come back intact"
+        if not gone:
+            return False, f"keyring {self.backend_name}: the test credential was not deleted"
+        return True, f"keyring {self.backend_name}: saved, read back and deleted a test credential"
+
     # --- helpers -------------------------------------------------------------------------------------------
 
     def _call(self, what: str, action: Any) -> Any:
@@ -149,8 +182,12 @@ class CredentialStore:
                 f"The keyring ({self.backend_name}) could not {what} the credential: {type(exc).__name__}"
             ) from None
 
+    def _read_index_raw(self) -> str | None:
+        raw: str | None = self._call("read the list of", lambda: self._backend.get_password(SERVICE, INDEX_ENTRY))
+        return raw
+
     def _read_index(self) -> list[str]:
-        raw = self._call("read the list of", lambda: self._backend.get_password(SERVICE, INDEX_ENTRY))
+        raw = self._read_index_raw()
         if not raw:
             return []
         try:
@@ -163,3 +200,4 @@ class CredentialStore:
     def _write_index(self, names: list[str]) -> None:
         blob = json.dumps(sorted(set(names)))
         self._call("update the list of", lambda: self._backend.set_password(SERVICE, INDEX_ENTRY, blob))
+

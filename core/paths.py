@@ -1,7 +1,9 @@
 """Where TestConnection keeps its files.
 
-Normally the per-user configuration directory. A frozen (PyInstaller) build with a file called
-``portable`` or ``TestConnection.portable`` beside the executable keeps everything in
+Normally the per-user configuration directory: ``~/.config/TestConnection`` on Linux,
+``~/Library/Application Support/TestConnection`` on macOS, ``%LOCALAPPDATA%\\TestConnection`` on Windows (the
+Windows build's smoke test checks that one under Wine: packaging/smoke.py). A frozen (PyInstaller) build with a
+file called ``portable`` or ``TestConnection.portable`` beside the executable keeps everything in
 ``TestConnection-data`` next to it, so the tool can run from a USB stick without leaving traces.
 ``TESTCONNECTION_HOME`` overrides both (tests use it).
 """
@@ -28,7 +30,8 @@ def config_dir() -> Path:
     portable = portable_dir()
     if portable is not None:
         return portable
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    # roaming=False: on Windows %LOCALAPPDATA%, not the roaming profile; logs and lists belong to this PC.
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=False))
 
 
 def portable_dir() -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
@@ -38,15 +39,44 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="start local lab endpoints that show each kind of failure, and test them")
     parser.add_argument("--self-test", action="store_true",
                         help="run every demo target through the window, check each verdict, and exit 0 if all match")
+    # For the packaged builds' smoke tests: prove the bundled keyring backend works (see CredentialStore.self_check).
+    parser.add_argument("--keyring-self-check", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def attach_to_console() -> None:
+    """Let a windowed Windows build answer in the console it was started from.
+
+    A GUI-subsystem .exe gets no standard output from a console (``sys.stdout`` is None), so ``--version``,
+    ``--help`` or ``--self-test`` typed at a prompt would print nothing. Borrow the parent's console instead. Output
+    redirected to a file or pipe already works and is left alone, as is a start from Explorer (no console to borrow).
+    """
+    if sys.platform == "win32" and sys.stdout is None:
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        attach_parent_process, error_access_denied = -1, 5
+        # ERROR_ACCESS_DENIED: this process already has a console (Wine gives its GUI programs one); use it too.
+        if kernel32.AttachConsole(attach_parent_process) or ctypes.get_last_error() == error_access_denied:
+            with contextlib.suppress(OSError):  # no console after all: stay silent, as before
+                sys.stdout = sys.stderr = open("CONOUT$", "w", encoding="utf-8", errors="replace")  # noqa: SIM115
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     began = time.perf_counter()
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments:  # only a start with options can have text to show; a plain start stays a window
+        attach_to_console()
+    args = parse_args(arguments)
     if args.version:
         print(f"TestConnection {core.__version__}")
         return 0
+    if args.keyring_self_check:
+        from core.credentials import CredentialStore
+
+        ok, message = CredentialStore().self_check()
+        print(message)
+        return 0 if ok else 1
     if args.self_test and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") \
             and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -224,7 +254,7 @@ def self_test(window: MainWindow, lab: Lab, limit: float = 60.0) -> int:
         print(f"{mark} {endpoint.name:<20} {state:<10} {verdict}" + (f"  <- {problem}" if problem else ""))
     total = len(keys)
     print(f"self-test: {total - failures} / {total} demo targets as expected, {failures} not "
-          f"({time.monotonic() - started:.1f} s)")
+          f"({time.monotonic() - started:.1f} s, Qt platform {QApplication.platformName()})")
     return 0 if failures == 0 else 1
 
 

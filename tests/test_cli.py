@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 
 from core.cli import main
@@ -117,3 +122,46 @@ def test_cli_does_not_import_qt(lab: Lab) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     assert "refused the connection" in done.stdout
+
+
+def _cli_process(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "core.cli", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _interrupt(
+    process: subprocess.Popen[str], after: Callable[[], bool], times: int = 1
+) -> tuple[int, str, str, float]:
+    """Ctrl+C as a terminal sends it (SIGINT to the process group) once ``after()`` holds; exit code, output, delay."""
+    deadline = time.monotonic() + 30
+    while not after() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = time.monotonic()
+    for _ in range(times):
+        os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    return process.returncode, out, err, time.monotonic() - sent
+
+
+@pytest.mark.parametrize("times", [1, 2], ids=["once", "twice, as a one-file build's launcher passes it on"])
+def test_ctrl_c_during_a_test_cancels_it_and_exits_130_at_once(lab: Lab, times: int) -> None:
+    url = lab.url("silent")
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    process = _cli_process("check", url, "--timeout", "120", "--json")
+
+    def testing() -> bool:  # connected to the endpoint, which never answers: the test is in its wsman stage
+        return any(c.raddr and c.raddr.port == port for c in psutil.Process(process.pid).net_connections())
+
+    code, out, err, delay = _interrupt(process, testing, times)
+    assert code == 130 and delay < 3.0, err
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert record["ok"] is False and record["error"]["category"] == "OPERATION_STOPPED"
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_while_waiting_for_a_password_exits_130_without_a_traceback(lab: Lab) -> None:
+    process = _cli_process("check", lab.url("winrm-http"), "--auth", "ntlm", "--user", "alice", "--password-stdin")
+    began = time.monotonic()
+    code, out, err, delay = _interrupt(process, lambda: time.monotonic() - began > 2.0)
+    assert code == 130 and delay < 3.0
+    assert out == "" and "Traceback" not in err and "interrupted" in err

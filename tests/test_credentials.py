@@ -11,7 +11,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from core import paths
-from core.credentials import INDEX_ENTRY, SESSION_ONLY_MESSAGE, CredentialStore
+from core.credentials import INDEX_ENTRY, SELF_CHECK_ENTRY, SESSION_ONLY_MESSAGE, CredentialStore
 from core.exports import results_to_csv, results_to_html, results_to_json, write_report
 from core.history import History
 from core.importers import export_list_csv, import_csv
@@ -126,3 +126,40 @@ def test_no_password_in_any_file_or_export(tmp_path: Path, plaintext: PlaintextK
         data = path.read_bytes()
         assert MARKER.encode() not in data, path
         assert MARKER.encode("utf-16-le") not in data, path
+
+
+def test_keyring_self_check_round_trips_and_leaves_the_keyring_as_it_was(plaintext: PlaintextKeyring) -> None:
+    store = CredentialStore(plaintext)
+    ok, message = store.self_check()
+    assert ok and "PlaintextKeyring" in message and "saved, read back and deleted" in message
+    assert plaintext.get_password("TestConnection", INDEX_ENTRY) is None  # no index was there: none is left
+    store.save("ops", "alice", MARKER)
+    ok, _ = store.self_check()
+    assert ok and store.names() == ["ops"] and store.get("ops").password == MARKER  # type: ignore[union-attr]
+    assert MARKER not in message
+
+
+def test_keyring_self_check_fails_without_a_keyring() -> None:
+    ok, message = CredentialStore(keyring.backends.fail.Keyring()).self_check()  # type: ignore[no-untyped-call]
+    assert not ok and "not usable" in message
+
+
+def test_keyring_self_check_flag_of_both_programs(tmp_path: Path) -> None:
+    # The hidden --keyring-self-check the packaged builds' smoke tests call, here against a keyring file in tmp_path.
+    import subprocess
+    import sys
+
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text("[backend]\ndefault-keyring=keyrings.alt.file.PlaintextKeyring\n", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "HOME": str(tmp_path), "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+    for module in ("core.cli", "gui.app"):
+        result = subprocess.run([sys.executable, "-m", module, "--keyring-self-check"], env=env, capture_output=True,
+                                text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "PlaintextKeyring: saved, read back and deleted a test credential" in result.stdout
+    left = PlaintextKeyring()
+    left.file_path = str(tmp_path / "data" / "python_keyring" / "keyring_pass.cfg")
+    assert Path(left.file_path).is_file()  # the programs really used this keyring file...
+    assert left.get_password("TestConnection", SELF_CHECK_ENTRY) is None  # ...and left nothing in it
+    assert left.get_password("TestConnection", INDEX_ENTRY) is None

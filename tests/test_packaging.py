@@ -161,3 +161,81 @@ def test_smoke_test_of_a_build() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the one pinned dependency set (packaging/requirements.txt) -------------------------------------------------
+
+
+def _pins() -> dict[str, tuple[str, str]]:
+    """name -> (version, marker text) of every pin in packaging/requirements.txt; each pin must carry hashes."""
+    import re
+
+    from packaging.requirements import Requirement
+
+    pins = {}
+    joined = re.sub(r"\\\n\s*", " ", (PACKAGING / "requirements.txt").read_text(encoding="utf-8"))
+    for line in joined.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement, *hashes = line.split(" --hash=")
+        parsed = Requirement(requirement.strip())
+        assert hashes and all(h.startswith("sha256:") for h in hashes), f"{parsed.name} is pinned without hashes"
+        (specifier,) = parsed.specifier
+        assert specifier.operator == "==", f"{parsed.name} is not pinned exactly"
+        pins[parsed.name.lower().replace("_", "-")] = (specifier.version, str(parsed.marker or ""))
+    return pins
+
+
+def test_the_lock_pins_every_runtime_and_packaging_dependency_of_pyproject() -> None:
+    # A dependency added, dropped or re-ranged in pyproject.toml without regenerating the lock fails here, with
+    # the command to run (see the lock's header).
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = _pins()
+    for text in [*project["dependencies"], *project["optional-dependencies"]["packaging"]]:
+        wanted = Requirement(text)
+        name = wanted.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is not in packaging/requirements.txt: regenerate it (command in its header)"
+        assert wanted.specifier.contains(pins[name][0]), f"{name}=={pins[name][0]} does not satisfy {text!r}"
+
+
+def test_windows_gets_its_own_dependencies_from_the_lock() -> None:
+    # The Wine build decides the lock's markers for Windows itself: pip, run on Linux, would judge them by Linux.
+    sys.path.insert(0, str(PACKAGING))
+    try:
+        runtime = _load("testconnection_windows_runtime", PACKAGING / "windows_runtime.py")
+    finally:
+        sys.path.remove(str(PACKAGING))
+    names = {line.split("==")[0] for line in runtime.windows_requirements().splitlines()}
+    assert {"pywin32-ctypes", "sspilib", "pefile", "pyinstaller", "pyside6-essentials", "keyring"} <= names
+    assert not names & {"jeepney", "secretstorage", "macholib"}  # Linux's and macOS's only
+    assert all("--hash=sha256:" in line for line in runtime.windows_requirements().splitlines())
+
+
+# --- what the Windows programs look like -----------------------------------------------------------------------
+
+
+def test_the_manifest_asks_for_per_monitor_dpi_and_long_paths_and_both_programs_get_it() -> None:
+    from defusedxml import ElementTree
+
+    settings = "{http://schemas.microsoft.com/SMI/2016/WindowsSettings}"
+    root = ElementTree.parse(PACKAGING / "testconnection.manifest").getroot()
+    assert root.findtext(f".//{settings}dpiAwareness", "").split(",")[0] == "PerMonitorV2"
+    assert root.findtext(f".//{settings}longPathAware") == "true"
+    exes = _call_keywords(ast.parse(SPEC.read_text(encoding="utf-8")), "EXE")
+    assert all(isinstance(manifest := e.get("manifest"), ast.Name) and manifest.id == "MANIFEST" for e in exes)
+    assert '"testconnection.manifest"' in SPEC.read_text(encoding="utf-8")
+
+
+def test_dependency_exclusions_reach_both_programs() -> None:
+    source = SPEC.read_text(encoding="utf-8")
+    dependencies = source.split("DEPENDENCIES = {", 1)[1].split("}", 1)[0]
+    assert '"winrm"' not in dependencies and '"requests' not in dependencies  # no longer on the product's path
+    analyses = _call_keywords(ast.parse(source), "Analysis")
+    assert all("DEPENDENCY_UNUSED" in ast.unparse(a["excludes"]) for a in analyses)
+    # MIT Kerberos' libraries are the target's own, in both programs.
+    assert "gui_analysis.binaries = [b for b in gui_analysis.binaries if wanted(b)]" in source
+    assert "cli_analysis.binaries = [b for b in cli_analysis.binaries if wanted(b)]" in source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import tempfile
 import time
@@ -15,7 +16,7 @@ from core.lab import _ntlm_users, kdc
 from core.lab._certs import Pki, make_pki
 from core.lab._realms import Realms
 from core.lab._scenarios import KERBEROS_SCENARIOS, SCENARIO_TABLE, SCENARIOS, Scenario
-from core.lab._server import Blackhole, CertificateGate, Endpoint, LoopThread, free_port
+from core.lab._server import Blackhole, CertificateGate, Endpoint, LoopThread
 from core.lab._shells import ShellRecord, ShellTable, stale_shells
 
 HOST = "127.0.0.1"  # the lab never listens anywhere else (Kerberos endpoints are named `localhost`, its alias)
@@ -94,6 +95,7 @@ class Lab:
         self._ca_file: str | None = None
         self._loop: LoopThread | None = None
         self._side_servers: list[Blackhole | CertificateGate] = []  # those not on the event loop
+        self._reserved: list[socket.socket] = []  # the refused ports: bound, never listening
         self._endpoints: dict[str, LabEndpoint] = {}
         self._realms: Realms | None = None
         self._shells = ShellTable()
@@ -122,7 +124,12 @@ class Lab:
         for scenario in self._scenarios:
             look_ports: tuple[int, ...] = ()
             if scenario.kind == "refused":
-                port = free_port()
+                # Bound and never listening: connections are refused, and no endpoint started after it can take
+                # the port (one merely found free was taken again by a later endpoint under Wine).
+                reserved = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                reserved.bind(("127.0.0.1", 0))
+                self._reserved.append(reserved)
+                port = reserved.getsockname()[1]
             elif scenario.kind in ("blackhole", "host-down"):
                 holes = [Blackhole() for _ in range(1 if scenario.kind == "blackhole" else 3)]
                 self._side_servers += holes
@@ -155,6 +162,9 @@ class Lab:
         for server in self._side_servers:
             server.close()
         self._side_servers.clear()
+        for reserved in self._reserved:
+            reserved.close()
+        self._reserved.clear()
         if self._realms is not None:
             self._realms.stop()
             self._realms = None
