@@ -7,24 +7,19 @@ Passwords come only from an environment variable or standard input, never from t
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from core import __version__
-from core.batch import DEFAULT_CONCURRENCY, Batch, BatchJob
-from core.diagnosis import Diagnosis
+from core import __version__, checks
+from core.batch import DEFAULT_CONCURRENCY, BatchJob
 from core.mi import AuthType, DestinationOptions, UserCredentials
-from core.report import diagnosis_to_dict
 from core.target import TargetError, parse_target
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_USAGE = 2  # the others are the checks' own: 0 all passed, 1 any failed, 130 interrupted
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = checks.EXIT_OK, checks.EXIT_FAILED, checks.EXIT_INTERRUPTED
 
 
 class UsageError(Exception):
@@ -134,8 +129,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         except UsageError as exc:
             parser.exit(EXIT_USAGE, f"testconnection-cli: error: {exc}\n")
         if args.watch is not None:
-            return _watch(jobs, args, out)
-        return _run(jobs, args, out)
+            return checks.watch(jobs, args, out)
+        return checks.run(jobs, args, out)
     except KeyboardInterrupt:
         # Ctrl+C before the tests began (typing a password, reading a targets file): no traceback, and 130 on
         # Windows too, where an uncaught KeyboardInterrupt would end the process with 0xC000013A instead.
@@ -228,7 +223,6 @@ def _jobs(args: argparse.Namespace, stdin: TextIO) -> list[BatchJob]:
 
 
 def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[BatchJob]:
-    from dataclasses import replace
 
     from core.importers import import_csv, import_text
     from core.listfile import ListFileError, load_list
@@ -263,20 +257,7 @@ def _jobs_from_file(args: argparse.Namespace, base: DestinationOptions) -> list[
         credentials = base.credentials
         if resolved.credential:
             credentials = _stored_credentials(resolved.credential)
-        options = replace(
-            base,
-            transport=resolved.transport,
-            port=resolved.port,
-            auth=AuthType(resolved.auth),
-            credentials=credentials,
-            cert_ca_check=resolved.ca_check,
-            cert_cn_check=resolved.cn_check,
-            allow_unencrypted=resolved.allow_unencrypted,
-            open_shell=resolved.session,
-            remote_shell=resolved.remote_shell,
-            spn=resolved.spn,
-            include_port_in_spn=resolved.include_port_in_spn,
-        )
+        options = resolved.options(base, credentials)
         jobs.append(BatchJob(resolved.target.host, options))
     return jobs
 
@@ -289,130 +270,6 @@ def _stored_credentials(name: str) -> UserCredentials | None:
         print(f"testconnection-cli: credential {name!r} is not in the keyring", file=sys.stderr)
         return None
     return UserCredentials(stored.username, stored.password, domain=stored.domain)
-
-
-def _run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
-    printed = threading.Lock()
-
-    def on_update(index: int, diagnosis: Diagnosis, final: bool) -> None:
-        if final:
-            with printed:
-                out.write(_render(diagnosis, args.json))
-                out.flush()
-
-    batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
-    with _CtrlC() as ctrl_c:
-        try:
-            batch.start()
-            while not batch.wait(0.2) and not ctrl_c.pressed:
-                pass
-            if ctrl_c.pressed:
-                batch.cancel_all()
-                batch.wait(2.0)
-        except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
-            ctrl_c.pressed = True
-            batch.cancel_all()
-        finally:
-            batch.close()
-            _wait_for_shell_cleanup()
-    interrupted = ctrl_c.pressed
-    results = [r for r in batch.results if r is not None]
-    if args.output is not None:
-        from core.exports import write_report
-
-        write_report([diagnosis_to_dict(r) for r in results], args.output)
-    if interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
-
-
-def _wait_for_shell_cleanup() -> None:
-    """Shells of interrupted tests are being deleted on their own connections: say so while the exit waits for them
-    (each cleanup is bounded, core.cleanup.CLEANUP_SECONDS)."""
-    cleanup = sys.modules.get("core.cleanup")  # not loaded: no test opened a shell
-    if cleanup is not None and cleanup.pending():
-        print(f"testconnection-cli: deleting {cleanup.pending()} remote shell(s) the interrupted tests opened…",
-              file=sys.stderr)
-        cleanup.wait(cleanup.CLEANUP_SECONDS + 1)
-
-
-def _watch(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
-    """Test every target again every ``--watch`` seconds; print a JSON line when a target's state changes."""
-    from core.watch import Watch
-
-    watch = Watch(args.watch)
-    printed = threading.Lock()
-
-    def on_update(index: int, diagnosis: Diagnosis, final: bool) -> None:
-        if not final:
-            return
-        with printed:
-            change = watch.observe(index, diagnosis)
-            if change is None:
-                return
-            watched = watch.targets[index]
-            line = diagnosis_to_dict(diagnosis) | {"watch": change.to_dict() | watched.counts()}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            out.flush()
-
-    with _CtrlC() as ctrl_c:
-        try:
-            while not ctrl_c.pressed:
-                started = time.monotonic()
-                batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
-                try:
-                    batch.start()
-                    while not batch.wait(0.2) and not ctrl_c.pressed:
-                        pass
-                    if ctrl_c.pressed:
-                        batch.cancel_all()
-                        batch.wait(2.0)
-                finally:
-                    batch.close()
-                next_cycle = started + args.watch
-                while not ctrl_c.pressed and time.monotonic() < next_cycle:
-                    time.sleep(min(0.2, max(0.0, next_cycle - time.monotonic())))
-        except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
-            pass
-        finally:
-            _wait_for_shell_cleanup()
-    return EXIT_INTERRUPTED
-
-
-class _CtrlC:
-    """Ctrl+C as a flag the wait loops read, while the tests run.
-
-    Only a flag: no lock may be taken in the handler, as a second Ctrl+C can run it again inside the first (a
-    one-file build's launcher passes the terminal's Ctrl+C on as well), and a KeyboardInterrupt raised inside the
-    batch's or threading's code could leave one of their locks held.
-    """
-
-    def __init__(self) -> None:
-        self.pressed = False
-        self._previous: Any = None
-        self._installed = threading.current_thread() is threading.main_thread()
-
-    def __enter__(self) -> _CtrlC:
-        if self._installed:
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._pressed)
-        return self
-
-    def _pressed(self, *_: object) -> None:
-        self.pressed = True
-
-    def __exit__(self, *_: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def _render(diagnosis: Diagnosis, as_json: bool) -> str:
-    result = diagnosis_to_dict(diagnosis)
-    if as_json:
-        return json.dumps(result, ensure_ascii=False) + "\n"
-    from core.textreport import text_block
-
-    return text_block(result)
 
 
 if __name__ == "__main__":

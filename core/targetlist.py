@@ -13,12 +13,14 @@ import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.kerberos.names import check_spn
 from core.mi import AuthType
 from core.shell import ShellChoiceError, shell_target
-from core.target import Endpoint, parse_target
+
+if TYPE_CHECKING:
+    from core.inheritance import ResolvedTarget
 
 log = logging.getLogger(__name__)
 
@@ -156,29 +158,6 @@ class Folder:
 
 
 @dataclass(frozen=True)
-class ResolvedTarget:
-    """A target with every setting decided (target, then folders inside-out, then application defaults)."""
-
-    target: Target
-    folder_path: tuple[str, ...]
-    port: int | None  # None: the port written in the host, else the transport's default
-    transport: str
-    auth: str
-    credential: str | None
-    ca_check: bool
-    cn_check: bool
-    allow_unencrypted: bool
-    session: bool
-    remote_shell: str
-    spn: str | None
-    include_port_in_spn: bool
-
-    def endpoint(self) -> Endpoint:
-        """Where to connect. A scheme or port written in the host wins, as on the command line."""
-        return parse_target(self.target.host, transport=self.transport, port=self.port)
-
-
-@dataclass(frozen=True)
 class TargetList:
     name: str = "Targets"
     root: Folder = field(default_factory=lambda: Folder("Targets"))
@@ -210,7 +189,9 @@ class TargetList:
 
         ``defaults`` are the application's (the window's preferences, the CLI's flags): they sit above the root
         folder, and only what they leave unset falls back to ``APP_DEFAULTS``."""
-        yield from _resolve_all(self.root, (Folder("defaults", defaults),))
+        from core.inheritance import resolve_all
+
+        yield from resolve_all(self.root, (Folder("defaults", defaults),))
 
     def effective(self, target: Target | str, defaults: Settings = Settings()) -> ResolvedTarget:
         target_id = target if isinstance(target, str) else target.id
@@ -218,7 +199,9 @@ class TargetList:
         if chain is None:
             raise KeyError(target_id)
         found = next(t for t in chain[-1].targets if t.id == target_id)
-        return _resolve(found, (Folder("defaults", defaults), *chain))
+        from core.inheritance import resolve
+
+        return resolve(found, (Folder("defaults", defaults), *chain))
 
     # --- editing: each returns a new list --------------------------------------------------------
 
@@ -386,30 +369,3 @@ def _add_by_path(folder: Folder, items: list[tuple[tuple[str, ...], Target]]) ->
         else:
             subs[index] = _add_by_path(subs[index], sub_items)
     return replace(folder, targets=(*folder.targets, *here), folders=tuple(subs))
-
-
-def inherited(name: str, chain: Sequence[Folder]) -> tuple[Any, Folder | None]:
-    """What a setting left as "inherit" gets below ``chain`` (outermost folder first): the nearest folder that sets
-    it, and that folder; or the built-in default and None."""
-    for folder in reversed(chain):
-        value = getattr(folder.defaults, name)
-        if value is not None:
-            return value, folder
-    return APP_DEFAULTS.get(name), None
-
-
-def _resolve(target: Target, chain: Sequence[Folder]) -> ResolvedTarget:
-    """``chain``: the application's defaults as a pseudo-folder, then the list's root, down to the target's folder."""
-    values: dict[str, Any] = {}
-    for name in INHERITED:
-        value = getattr(target, name)
-        values[name] = value if value is not None else inherited(name, chain)[0]
-    return ResolvedTarget(target=target, folder_path=tuple(f.name for f in chain[2:]), **values)
-
-
-def _resolve_all(folder: Folder, above: tuple[Folder, ...]) -> Iterator[ResolvedTarget]:
-    chain = (*above, folder)
-    for target in folder.targets:
-        yield _resolve(target, chain)
-    for sub in folder.folders:
-        yield from _resolve_all(sub, chain)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from core.atomicfile import atomic_write_bytes
 from core.importers import ImportResult, export_list_csv, import_csv, import_text
+from core.inheritance import ResolvedTarget
 from core.listfile import ListFileError, list_to_json, load_list, save_list
-from core.targetlist import Folder, ResolvedTarget, Settings, TargetList
+from core.targetlist import Folder, Settings, TargetList
 from gui.qt import QObject, Signal
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.history import History
+from core.inheritance import ResolvedTarget
 from core.target import TargetError
-from core.targetlist import INHERITED, Folder, ResolvedTarget, Target, TargetList
+from core.targetlist import INHERITED, Folder, Target, TargetList
 from gui.colours import state_brush
 from gui.messages import plain_tooltip
 from gui.qt import (

@@ -13,7 +13,8 @@ from typing import Any
 
 from core.credentials import CredentialError, CredentialStore
 from core.importers import ImportResult
-from core.targetlist import Folder, ResolvedTarget, Settings, Target, TargetList
+from core.inheritance import ResolvedTarget
+from core.targetlist import Folder, Settings, Target, TargetList
 from gui import listfiles
 from gui.listdocument import ListDocument
 from gui.listedits import ListEditor

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core import AuthType, TargetError, UserCredentials
 from core.credentials import CredentialError, StoredCredential
-from core.targetlist import ResolvedTarget
+from core.inheritance import ResolvedTarget
 from gui.rows import TestSpec
 from gui.settings import Preferences
 from gui.targetbar import FIELD_NAMES
@@ -67,10 +67,7 @@ def spec_for(resolved: ResolvedTarget, preferences: Preferences, lookup: Credent
             raise fail("credential", f"{name!r} is not in the credential store")
         credentials = UserCredentials(stored.username, stored.password, domain=stored.domain)
     # Negotiate and Kerberos without a credential: the current user (single sign-on).
-    options = preferences.destination_options(endpoint, auth, credentials, ca_check=resolved.ca_check,
-                                              cn_check=resolved.cn_check, allow_unencrypted=resolved.allow_unencrypted,
-                                              spn=resolved.spn, include_port_in_spn=resolved.include_port_in_spn,
-                                              open_shell=resolved.session, remote_shell=resolved.remote_shell)
+    options = resolved.options(preferences.destination_options(endpoint, auth, None), credentials)
     return TestSpec(endpoint.url, endpoint.label, options, name=target.name, description=target.notes)
 
 

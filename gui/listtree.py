@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from core.targetlist import ResolvedTarget, TargetList
+from core.inheritance import ResolvedTarget
+from core.targetlist import TargetList
 from gui.listmodel import ID_ROLE, LAST, MIME_IDS, NAME, ListModel
 from gui.qt import (
     QAbstractItemView,

@@ -94,30 +94,24 @@ class Preferences:
             remote_shell=p.remote_shell if _is_shell(p.remote_shell) else d.remote_shell,
         )
 
-    def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None, *,
-                            ca_check: bool | None = None, cn_check: bool | None = None,
-                            allow_unencrypted: bool | None = None, spn: str | None = None,
-                            include_port_in_spn: bool = False, open_shell: bool | None = None,
-                            remote_shell: str | None = None) -> DestinationOptions:
-        """How to test ``endpoint``: the one place typed and saved targets get their options. The preferences give
-        the timeout, CA file and port look, and the certificate checks, unencrypted Basic and the session stage
-        unless the saved target decides them."""
+    def destination_options(self, endpoint: Endpoint, auth: AuthType, credentials: UserCredentials | None
+                            ) -> DestinationOptions:
+        """How to test a typed ``endpoint``: every setting from the preferences. A saved target starts from these
+        and takes what its list decided (``ResolvedTarget.options``)."""
         return DestinationOptions(
             transport=endpoint.transport,
             port=endpoint.port,
             url_prefix=endpoint.url_prefix,
             auth=auth,
             credentials=credentials,
-            cert_ca_check=self.ca_check if ca_check is None else ca_check,
-            cert_cn_check=self.cn_check if cn_check is None else cn_check,
+            cert_ca_check=self.ca_check,
+            cert_cn_check=self.cn_check,
             ca_file=self.ca_file or None,
             timeout=self.timeout,
-            allow_unencrypted=self.allow_unencrypted if allow_unencrypted is None else allow_unencrypted,
+            allow_unencrypted=self.allow_unencrypted,
             port_look=self.port_look,
-            spn=spn,
-            include_port_in_spn=include_port_in_spn,
-            open_shell=self.session if open_shell is None else open_shell,
-            remote_shell=self.remote_shell if remote_shell is None else remote_shell,
+            open_shell=self.session,
+            remote_shell=self.remote_shell,
         )
 
     def list_defaults(self) -> Settings:

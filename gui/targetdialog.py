@@ -9,18 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core.inheritance import inherited
 from core.shell import ShellChoiceError
 from core.target import TargetError, parse_target
-from core.targetlist import (
-    AUTH_METHODS,
-    TRANSPORTS,
-    Folder,
-    InvalidField,
-    Settings,
-    Target,
-    TargetList,
-    inherited,
-)
+from core.targetlist import AUTH_METHODS, TRANSPORTS, Folder, InvalidField, Settings, Target, TargetList
 from gui.listspecs import LIST_FIELD_NAMES
 from gui.messages import message_label
 from gui.qt import (

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from core.credentials import CredentialStore, StoredCredential
-from core.targetlist import ResolvedTarget, TargetList
+from core.inheritance import ResolvedTarget
+from core.targetlist import TargetList
 from core.watch import Change
 from gui import windowstate
 from gui.colours import follow_palette

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from core.mi import CertificateCredentials
 from core.stages.base import Stage, fixed
-from core.wire import Channel, TlsSettings, start_tls
+from core.wire import Channel
 
 if TYPE_CHECKING:
     from core.probe import Probe
@@ -19,6 +19,8 @@ def _tls(probe: Probe) -> str | None:
     options = probe.options
     settings = None
     if probe.endpoint.transport == "https":
+        from core.tls import TlsSettings  # here: a test over HTTP never loads TLS (or ssl)
+
         creds = options.credentials
         client_cert = (creds.cert_pem, creds.key_pem) if isinstance(creds, CertificateCredentials) else None
         settings = TlsSettings(options.cert_ca_check, options.cert_cn_check, options.ca_file, client_cert)
@@ -26,6 +28,8 @@ def _tls(probe: Probe) -> str | None:
     if settings is None or probe.channel.context is None:
         return None
     assert probe.socket is not None
+    from core.tls import start_tls
+
     secured = start_tls(
         probe.socket, settings, probe.channel.context, probe.endpoint.host, probe.deadline, probe.interrupter
     )
