@@ -199,7 +199,10 @@ def test_cancel_in_every_stage(
     if stage == "session":  # the abandoned test's shell, if the lab made one, is deleted on a connection of its own
         assert cleanup.wait(cleanup.CLEANUP_SECONDS + 2)
         assert slow_lab.wait_for_no_open_shells(1) == []
-        tally("shells_deleted", len(slow_lab.shells()) - shells_before)
+        # One shell asked for, whether or not the cancel came before the lab made it: the count must not depend on
+        # the race, or the README's table would change from run to run.
+        assert len(slow_lab.shells()) - shells_before <= 1
+        tally("shells_deleted")
     _wait_back(start)
     tally("cancel_cases")
 
