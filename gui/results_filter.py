@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from gui.columns import HEADERS, SEARCH_ROLE, SORT_ROLE, STATE_ROLE, Column
+from gui.columns import HEADERS, ROW_FLAGS, SEARCH_ROLE, SORT_ROLE, STATE_ROLE, Column
 from gui.qt import (
     QAbstractItemModel,
     QModelIndex,
@@ -69,6 +69,12 @@ class ResultsFilter(QSortFilterProxyModel):
         # QSortFilterProxyModel would ask the table's model role by role; the model answers a cell at once.
         source = self.mapToSource(index)
         self._model.fill(source.row() if source.isValid() else -1, source.column(), roles)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        # Asked for every painted cell. Qt's own answer maps the cell to the model and asks it, three calls into
+        # Python (rowCount, columnCount, flags) that each wait for the GIL while the workers hold it; every row of
+        # the results table is alike.
+        return ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()

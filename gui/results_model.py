@@ -14,7 +14,17 @@ from typing import Any, cast
 from core import StageStatus
 from core.report import problem
 from gui.colours import RUNNING_MARK, STAGE_SYMBOLS, STATE_ICONS, brush, state_brush
-from gui.columns import HEADER_TIPS, HEADERS, KEY_ROLE, SEARCH_ROLE, SORT_ROLE, STAGE_COLUMNS, STATE_ROLE, Column
+from gui.columns import (
+    HEADER_TIPS,
+    HEADERS,
+    KEY_ROLE,
+    ROW_FLAGS,
+    SEARCH_ROLE,
+    SORT_ROLE,
+    STAGE_COLUMNS,
+    STATE_ROLE,
+    Column,
+)
 from gui.icons import icon
 from gui.messages import plain_tooltip
 from gui.qt import (
@@ -212,7 +222,7 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # Called for every cell and role on every repaint, while worker threads compete for the GIL: the roles
