@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import programs
 from bench.common import ROOT, Goal, LabProcess, Section, ms
-from gui.app import WINDOW_SHOWN
 
 LATENCY = 0.05
 WATCH_CYCLES = 3
@@ -64,22 +64,9 @@ def packaged_gui() -> Path | None:
     return exe if exe.is_file() else None
 
 
-def packaged_launch(exe: Path, home: str, timeout: float = 60) -> float:
+def _packaged_launch(exe: Path, home: str) -> float:
     """Seconds from starting the packaged program to the log line it writes once its window has painted."""
-    log_file = Path(home) / "logs" / "testconnection.log"
-    log_file.unlink(missing_ok=True)
-    launched = time.perf_counter()
-    with subprocess.Popen([str(exe)], env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as child:
-        try:
-            while time.perf_counter() - launched < timeout:
-                if log_file.exists() and WINDOW_SHOWN in log_file.read_text(encoding="utf-8", errors="replace"):
-                    return time.perf_counter() - launched
-                if child.poll() is not None:
-                    raise RuntimeError(f"{exe.name} exited ({child.returncode}) before showing its window")
-                time.sleep(0.005)
-            raise RuntimeError(f"{exe.name} did not show its window within {timeout:.0f} s")
-        finally:
-            child.terminate()
+    return programs.seconds_to_paint(programs.launch_native, exe, home, timeout=60)
 
 
 def run(quick: bool) -> Section:
@@ -105,7 +92,7 @@ def run(quick: bool) -> Section:
         launches.sort()
         shown, painted = launches[len(launches) // 2]
         exe = packaged_gui()
-        packaged = sorted(packaged_launch(exe, home) for _ in range(1 if quick else 3)) if exe else []
+        packaged = sorted(_packaged_launch(exe, home) for _ in range(1 if quick else 3)) if exe else []
         runs = []
         watches = []
         with LabProcess(["winrm-http"], latency=LATENCY) as lab:

@@ -30,7 +30,7 @@ def _mib(path: Path) -> str:
     return f"{path.stat().st_size / 2**20:,.1f} MiB"
 
 
-def _launch_native(exe: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def launch_native(exe: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([str(exe), *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
@@ -58,14 +58,14 @@ def _wine() -> Iterator[Launch | str]:
         def launch(exe: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
             # Wine's prefix and display; QT_* is hidden from Windows programs, so Qt takes its windows platform.
             env = dict(env, **{k: v for k, v in wine.env.items() if k.startswith("WINE") or k == "DISPLAY"})
-            return _launch_native(Path("wine"), [str(exe), *args], env)
+            return launch_native(Path("wine"), [str(exe), *args], env)
 
         yield launch
     finally:
         wine.stop()
 
 
-def _painted(launch: Launch, exe: Path, home: str, timeout: float = 120) -> float:
+def seconds_to_paint(launch: Launch, exe: Path, home: str, timeout: float = 120) -> float:
     """Seconds from starting the GUI to the log line it writes once its window has painted."""
     log_file = Path(home) / "logs" / "testconnection.log"
     log_file.unlink(missing_ok=True)
@@ -99,7 +99,7 @@ def _measure(label: str, launch: Launch, gui: Path, cli: Path, url: str, runs: i
     with tempfile.TemporaryDirectory() as home:
         _one_check(launch, cli, url, home)  # a first start fills the page cache: "cold" is a new process
         checks = sorted(_one_check(launch, cli, url, home) for _ in range(runs))
-        painted = sorted(_painted(launch, gui, home) for _ in range(runs))
+        painted = sorted(seconds_to_paint(launch, gui, home) for _ in range(runs))
     return [
         [f"{label}: size of {gui.name} / {cli.name}", f"{_mib(gui)} / {_mib(cli)}", "-"],
         [f"{label}: {gui.name} launch → window painted (median of {runs})", ms(statistics.median(painted)),
@@ -118,7 +118,7 @@ def run(quick: bool) -> Section:
     with LabProcess(["winrm-http"]) as lab:
         url = lab.urls["winrm-http"]
         if all(p.is_file() for p in linux) and sys.platform.startswith("linux"):
-            section.rows += _measure("Linux", _launch_native, *linux, url, runs)
+            section.rows += _measure("Linux", launch_native, *linux, url, runs)
         else:
             section.rows.append(["Linux", "not measured: build with packaging/build.py first", "-"])
         if quick:  # the test suite proves the benchmark runs; starting Wine is for real runs

@@ -31,12 +31,7 @@ def run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
     batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
     with _CtrlC() as ctrl_c:
         try:
-            batch.start()
-            while not batch.wait(0.2) and not ctrl_c.pressed:
-                pass
-            if ctrl_c.pressed:
-                batch.cancel_all()
-                batch.wait(2.0)
+            _until_done(batch, ctrl_c)
         except KeyboardInterrupt:  # only where no handler could be set (not the main thread)
             ctrl_c.pressed = True
             batch.cancel_all()
@@ -52,6 +47,16 @@ def run(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if results and all(r.ok for r in results) else EXIT_FAILED
+
+
+def _until_done(batch: Batch, ctrl_c: _CtrlC) -> None:
+    """Run ``batch`` to its end; Ctrl+C cancels every test and gives their final results 2 s to arrive."""
+    batch.start()
+    while not batch.wait(0.2) and not ctrl_c.pressed:
+        pass
+    if ctrl_c.pressed:
+        batch.cancel_all()
+        batch.wait(2.0)
 
 
 def _wait_for_shell_cleanup() -> None:
@@ -89,12 +94,7 @@ def watch(jobs: list[BatchJob], args: argparse.Namespace, out: TextIO) -> int:
                 started = time.monotonic()
                 batch = Batch(jobs, concurrency=args.concurrency, on_update=on_update)
                 try:
-                    batch.start()
-                    while not batch.wait(0.2) and not ctrl_c.pressed:
-                        pass
-                    if ctrl_c.pressed:
-                        batch.cancel_all()
-                        batch.wait(2.0)
+                    _until_done(batch, ctrl_c)
                 finally:
                     batch.close()
                 next_cycle = started + args.watch
