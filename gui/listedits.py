@@ -67,7 +67,9 @@ class ListEditor:
         folder = self.current_folder()
         chain = folder_chain(self._list.root, folder.id) or (self._list.root,)
         dialog = TargetDialog(self._with_app(chain), self._credential_names(), parent=self._parent)
-        if not dialog.exec() or dialog.result_target is None:
+        accepted = dialog.exec()
+        dialog.deleteLater()  # parented to the window, it would otherwise live as long as the window
+        if not accepted or dialog.result_target is None:
             return None
         target = dialog.result_target
         self._document.commit(self._list.add_target(folder.id, target), select=[target.id], expand=[folder.id])
@@ -83,7 +85,9 @@ class ListEditor:
             return
         chain = self._list.folder_chain(item_id) or (self._list.root,)
         dialog = TargetDialog(self._with_app(chain), self._credential_names(), target=target, parent=self._parent)
-        if dialog.exec() and dialog.result_target is not None:
+        accepted = dialog.exec()
+        dialog.deleteLater()
+        if accepted and dialog.result_target is not None:
             self._document.commit(self._list.replace_target(dialog.result_target), select=[item_id])
 
     def edit_folder_defaults(self) -> None:
@@ -91,7 +95,9 @@ class ListEditor:
         chain = folder_chain(self._list.root, folder.id) or (folder,)
         dialog = TargetDialog(self._with_app(chain[:-1]), self._credential_names(), folder=folder,
                               parent=self._parent)
-        if dialog.exec() and dialog.result_folder is not None:
+        accepted = dialog.exec()
+        dialog.deleteLater()
+        if accepted and dialog.result_folder is not None:
             edited = dialog.result_folder
             lst = self._list.set_folder_defaults(folder.id, edited.defaults)
             lst = _renamed(lst, folder.id, edited.name)

@@ -336,7 +336,9 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.preferences, self)
-        if dialog.exec():
+        accepted = dialog.exec()
+        dialog.deleteLater()  # parented to the window, it would otherwise live as long as the window
+        if accepted:
             self.preferences = dialog.preferences()
             self.preferences.save()
             self.target_bar.apply_preferences(self.preferences)
