@@ -21,7 +21,7 @@ from core.mi import AuthType, DestinationOptions, UserCredentials
 from core.schemes import Authenticated, Conversation, Scheme
 from core.stages import STAGES, Stage, pending_stages
 from core.stages.base import Skipped
-from core.target import Endpoint
+from core.target import Endpoint, is_port
 from core.wire import Address, Channel, Deadline, Interrupter
 
 StageListener = Callable[[tuple[StageReport, ...], str | None], None]
@@ -47,7 +47,7 @@ def check_options(options: DestinationOptions) -> Failure | None:
             shell_target(options.remote_shell)
         except ShellChoiceError as exc:
             return failures.invalid_input("remote_shell", str(exc))
-    if any(isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 65535 for p in options.look_ports):
+    if not all(is_port(p) for p in options.look_ports):
         return failures.invalid_input("look_ports", f"must be ports from 1 to 65535, not {options.look_ports!r}")
     if options.ca_file is not None:
         try:

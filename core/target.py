@@ -156,8 +156,13 @@ def _port_from_text(text: str) -> int:
     return value
 
 
+def is_port(value: object) -> bool:
+    """A TCP port number: an int (a bool is not one) from 1 to 65535."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+
+
 def _check_port(port: int) -> None:
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+    if not is_port(port):
         raise TargetError("port", f"must be a number from 1 to 65535, not {port!r}")
 
 

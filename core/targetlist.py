@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from core.kerberos.names import check_spn
 from core.mi import AuthType
 from core.shell import ShellChoiceError, shell_target
+from core.target import is_port
 
 if TYPE_CHECKING:
     from core.inheritance import ResolvedTarget
@@ -62,7 +63,7 @@ def new_id() -> str:
 def _check_settings(owner: str, values: Settings | Target) -> None:
     """Validate the inheritable settings; shared by targets and folder defaults so the rules live once."""
     port = values.port
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+    if port is not None and not is_port(port):
         raise InvalidField("port", f"{owner}: port must be a number from 1 to 65535, got {port!r}")
     if values.transport is not None and values.transport not in TRANSPORTS:
         raise InvalidField("transport", f"{owner}: transport must be http or https, got {values.transport!r}")
