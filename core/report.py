@@ -114,12 +114,13 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "requires_authentication": diagnosis.requires_authentication,
         "offered_schemes": list(diagnosis.offered_schemes),
         "elapsed_ms": diagnosis.elapsed_ms,
-        "started_at": _iso(diagnosis.started_at),
+        "started_at": iso_time(diagnosis.started_at),
         "notes": list(diagnosis.notes),
     }
 
 
-def _iso(timestamp: float) -> str | None:
+def iso_time(timestamp: float) -> str | None:
+    """A time.time() as the JSON writes every time: ISO 8601 in UTC, to the second; None for none (0)."""
     if not timestamp:
         return None
     import datetime  # here: only a finished test needs it, and the CLI's start is worth the few hundred µs
@@ -127,4 +128,4 @@ def _iso(timestamp: float) -> str | None:
     return datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC).isoformat(timespec="seconds")
 
 
-__all__ = ["diagnosis_to_dict", "outcome", "problem", "test_wsman"]
+__all__ = ["diagnosis_to_dict", "iso_time", "outcome", "problem", "test_wsman"]

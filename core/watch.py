@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.diagnosis import Diagnosis
-from core.report import problem
+from core.report import iso_time, problem
 
 DEFAULT_INTERVAL = 10.0  # seconds from one test of a target to the next
 KEPT_CHANGES = 100  # per target: a flapping target must not grow without bound over a long watch
@@ -53,8 +53,8 @@ class Change:
         return {
             "state": self.health.value,
             "previous": None if self.previous is None else self.previous.value,
-            "changed_at": _iso(self.at),
-            "previous_since": None if self.since is None else _iso(self.since),
+            "changed_at": iso_time(self.at),
+            "previous_since": None if self.since is None else iso_time(self.since),
             "previous_lasted_s": None if self.lasted is None else round(self.lasted, 3),
             "problem": self.problem,
         }
@@ -141,6 +141,3 @@ def format_duration(seconds: float) -> str:
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
 
-
-def _iso(timestamp: float) -> str:
-    return _dt.datetime.fromtimestamp(timestamp, tz=_dt.UTC).isoformat(timespec="seconds")
