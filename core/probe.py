@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from core import failures, schemes
 from core.diagnosis import Diagnosis, Failure, IdentifyInfo, StageReport, StageStatus, with_stage
@@ -86,8 +87,9 @@ class Probe:
     _http: HttpClient | None = None
     _started: float = 0.0
 
-    @property
+    @cached_property
     def scheme(self) -> Scheme:
+        # Asked for about thirty times a test (every stage, the context, each diagnosis); the options never change.
         return schemes.scheme(self.options.auth)
 
     @property
