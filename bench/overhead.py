@@ -183,7 +183,9 @@ def _cli_vs_curl(quick: bool) -> Section:
         body.flush()
         url = lab.urls["winrm-http"]
         cli_cmd = [cli, "check", url]
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+        # .pyc files written and used, as on a user's machine: any value of PYTHONDONTWRITEBYTECODE, "0" too, stops
+        # Python writing them, and every run would then compile TestConnection's modules from source.
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
         def timed(cmd: list[str]) -> float:
             started = time.perf_counter()
