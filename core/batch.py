@@ -10,8 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core import failures
 from core.application import Application
@@ -26,8 +25,7 @@ DEFAULT_CONCURRENCY = 32
 UpdateCallback = Callable[[int, Diagnosis, bool], None]
 
 
-@dataclass(frozen=True)
-class BatchJob:
+class BatchJob(NamedTuple):
     destination: str
     options: DestinationOptions
     key: Any = None  # the caller's own handle (a row, a list entry); the batch never looks at it

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from core.mi import Instance, MIErrorCategory, MIResult
 
@@ -20,16 +19,15 @@ class StageStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True)
-class StageReport:
+# NamedTuples, as in core.mi: immutable records that cost the command line's start little to define.
+class StageReport(NamedTuple):
     name: str
     status: StageStatus
     elapsed_ms: float = 0.0
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class IdentifyInfo:
+class IdentifyInfo(NamedTuple):
     """The parts of an IdentifyResponse a helpdesk reads."""
 
     protocol_version: str
@@ -50,8 +48,7 @@ class IdentifyInfo:
         )
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     """A classified failure: one kind of the catalogue (``core.failures``), worded for this test."""
 
     stage: str | None
@@ -97,8 +94,7 @@ class Failure:
         )
 
 
-@dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(NamedTuple):
     """The whole story of one test connection."""
 
     target: str

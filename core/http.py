@@ -15,7 +15,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import h11
 
@@ -26,8 +26,7 @@ USER_AGENT = "TestConnection/0.1"
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     status: int
     reason: str
     headers: tuple[tuple[str, str], ...]  # names in lower case, in the order received
@@ -46,11 +45,11 @@ class Reply:
         return dict(reversed(self.headers))  # the first of a repeated header wins
 
 
-@dataclass
 class _Connection:
-    sock: socket.socket
-    protocol: h11.Connection = field(default_factory=lambda: h11.Connection(h11.CLIENT))
-    reused: bool = False  # whether an earlier request on it was answered
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.protocol = h11.Connection(h11.CLIENT)
+        self.reused = False  # whether an earlier request on it was answered
 
 
 class _NoAnswer(Exception):

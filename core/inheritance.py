@@ -6,7 +6,7 @@ and a resolved target becomes the options it is tested with.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from core.mi import AuthType, CertificateCredentials, DestinationOptions, UserCredentials
@@ -48,7 +48,7 @@ class ResolvedTarget:
         values: dict[str, Any] = {_OPTION_NAMES.get(name, name): getattr(self, name) for name in INHERITED}
         del values["credential"]
         values.update(auth=AuthType(self.auth), credentials=credentials)
-        return replace(base, **values)
+        return base._replace(**values)
 
 
 

@@ -12,8 +12,7 @@ import errno
 import select
 import socket
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.wire import Interrupted, Interrupter
 
@@ -42,8 +41,7 @@ def reserve(timeout: float) -> float:
     return 1.5 * look_seconds(timeout)
 
 
-@dataclass(frozen=True)
-class Look:
+class Look(NamedTuple):
     """Which of the ports looked at accepted a connection, refused it, or gave no answer in time."""
 
     open: tuple[int, ...]

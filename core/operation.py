@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Self
 
 from core import failures
@@ -267,8 +266,7 @@ class Operation:
                 status = StageStatus.CANCELLED
             report = StageReport(stage, status, elapsed, failure.detail)
             self._finish(
-                replace(
-                    snapshot,
+                snapshot._replace(
                     stages=with_stage(snapshot.stages, report),
                     failure=failure,
                     running_stage=None,
@@ -293,7 +291,7 @@ class Operation:
             if self._final is not None:
                 return
             if not diagnosis.started_at:
-                diagnosis = replace(diagnosis, started_at=self._started_at)
+                diagnosis = diagnosis._replace(started_at=self._started_at)
             self._diagnosis = diagnosis
             self._send_new_notes()
             failure = diagnosis.failure

@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from core import failures, schemes
@@ -59,33 +58,41 @@ def check_options(options: DestinationOptions) -> Failure | None:
     return None
 
 
-@dataclass
 class Probe:
-    endpoint: Endpoint
-    options: DestinationOptions
-    interrupter: Interrupter
-    deadline: Deadline
-    listener: StageListener | None  # None: nobody follows the stages as they go
-    stages: tuple[StageReport, ...] = field(default_factory=pending_stages)
-    identify: IdentifyInfo | None = None
-    offered: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    running: str | None = None
-    started_at: float = 0.0  # time.time() when the test started, for the diagnosis
-    stage_started: float = 0.0  # perf_counter() when the stage in flight began
-    # What the stages learn on the way.
-    addresses: list[Address] = field(default_factory=list)
-    socket: socket.socket | None = None  # the connection the tcp (and tls) stage opened
-    connect_ms: float = 0.0
-    channel: Channel | None = None
-    peer_certificate: bytes | None = None  # the listener's TLS certificate (DER), for channel binding
-    anonymous_silent: bool = False  # the anonymous Identify got no answer in its share of the deadline
-    requires_authentication: bool = False  # the listener answers Identify only to requests that authenticate
-    untested: str = ""  # why authentication was not tested ("no credentials")
-    authenticated: Authenticated | None = None  # what the auth stage opened, for any stage after it
-    conversation: Conversation | None = None  # the auth stage's, while it runs (a KDC exchange in flight)
-    _http: HttpClient | None = None
-    _started: float = 0.0
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        options: DestinationOptions,
+        interrupter: Interrupter,
+        deadline: Deadline,
+        listener: StageListener | None,  # None: nobody follows the stages as they go
+        started_at: float = 0.0,  # time.time() when the test started, for the diagnosis
+    ) -> None:
+        self.endpoint = endpoint
+        self.options = options
+        self.interrupter = interrupter
+        self.deadline = deadline
+        self.listener = listener
+        self.started_at = started_at
+        self.stages = pending_stages()
+        self.identify: IdentifyInfo | None = None
+        self.offered: tuple[str, ...] = ()
+        self.notes: tuple[str, ...] = ()
+        self.running: str | None = None
+        self.stage_started = 0.0  # perf_counter() when the stage in flight began
+        # What the stages learn on the way.
+        self.addresses: list[Address] = []
+        self.socket: socket.socket | None = None  # the connection the tcp (and tls) stage opened
+        self.connect_ms = 0.0
+        self.channel: Channel | None = None
+        self.peer_certificate: bytes | None = None  # the listener's TLS certificate (DER), for channel binding
+        self.anonymous_silent = False  # the anonymous Identify got no answer in its share of the deadline
+        self.requires_authentication = False  # the listener answers Identify only to requests that authenticate
+        self.untested = ""  # why authentication was not tested ("no credentials")
+        self.authenticated: Authenticated | None = None  # what the auth stage opened, for any stage after it
+        self.conversation: Conversation | None = None  # the auth stage's, while it runs (a KDC exchange in flight)
+        self._http: HttpClient | None = None
+        self._started = 0.0
 
     @cached_property
     def scheme(self) -> Scheme:
@@ -138,7 +145,7 @@ class Probe:
         if report.status is StageStatus.SKIPPED:
             offers = failures.describe_offered(self.offered)
             detail = "answers authenticated requests only" + (f"; offers {offers}" if offers else "")
-            self.stages = with_stage(self.stages, replace(report, status=StageStatus.OK, detail=detail))
+            self.stages = with_stage(self.stages, report._replace(status=StageStatus.OK, detail=detail))
 
     # --- running ------------------------------------------------------------------------------------------------
 
@@ -195,7 +202,7 @@ class Probe:
             self._record(StageReport(failure.stage, StageStatus.FAILED, _ms_since(started), failure.detail))
             return failure
         self._record(StageReport(stage.name, StageStatus.FAILED, _ms_since(started), failure.detail))
-        return replace(failure, stage=stage.name)
+        return failure._replace(stage=stage.name)
 
     def _record(self, report: StageReport) -> None:
         self.stages = with_stage(self.stages, report)

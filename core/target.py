@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 5985, "https": 5986}
@@ -25,8 +25,7 @@ class TargetError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """Where a test connection goes. ``host`` is what to resolve (IDN names in their ASCII form)."""
 
     host: str

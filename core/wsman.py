@@ -7,7 +7,7 @@ refused outright — no WS-Management answer carries one, and refusing them remo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -32,8 +32,7 @@ class XmlError(ValueError):
     """The answer is not a WS-Management document we can read."""
 
 
-@dataclass(frozen=True)
-class SoapFault:
+class SoapFault(NamedTuple):
     code: str | None
     subcode: str | None
     reason: str | None

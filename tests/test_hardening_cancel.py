@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import psutil
 import pytest
@@ -126,9 +125,9 @@ def test_cancel_in_every_stage(
     url, transport = _target(stage, lab, slow_lab, auth)
     options = _options(auth, transport, lab)
     if stage in ("auth", "session"):
-        options = replace(options, timeout=5.0)  # slow round trips must fit before we cancel in auth or session
+        options = options._replace(timeout=5.0)  # slow round trips must fit before we cancel in auth or session
     if stage == "session":
-        options = replace(options, open_shell=True)
+        options = options._replace(open_shell=True)
     start = _levels()
     shells_before = len(slow_lab.shells())
 
@@ -153,7 +152,7 @@ def test_cancel_in_every_stage(
 
     callbacks = OperationCallbacks(write_progress=on_progress, write_message=on_message)
     if mode == "async":
-        callbacks = replace(callbacks, instance_result=on_result)
+        callbacks = callbacks._replace(instance_result=on_result)
 
     with app.new_session(url, options=options) as session:
         op = session.test_connection(callbacks=callbacks)

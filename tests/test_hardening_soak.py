@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import psutil
 import pytest
@@ -64,7 +63,7 @@ def warm(lab: Lab) -> Iterator[Application]:
 
 def _variants(lab: Lab) -> list[DestinationOptions]:
     ntlm = options_for(lab.endpoint("winrm-http"), lab, 10.0)
-    return [ntlm, replace(ntlm, auth=AuthType.NONE, credentials=None), replace(ntlm, open_shell=True)]
+    return [ntlm, ntlm._replace(auth=AuthType.NONE, credentials=None), ntlm._replace(open_shell=True)]
 
 
 def _assert_no_open_shells(lab: Lab, opened_before: int, opened: int) -> None:

@@ -16,7 +16,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Seen]]:
 
 def run(lab: Lab, name: str, **changes: object) -> Diagnosis:
     endpoint = lab.endpoint(name)
-    options = replace(options_for(endpoint, lab), **changes)  # type: ignore[arg-type]
+    options = options_for(endpoint, lab)._replace(**changes)  # type: ignore[arg-type]
     with Application() as app, app.new_session(endpoint.url, options=options) as session:
         with session.test_connection() as op:
             assert op.get_instance().more_results is False
@@ -318,7 +318,7 @@ def test_the_service_principal_options(klab: Lab) -> None:
 
 
 def test_a_bad_service_principal_is_refused_naming_the_field(klab: Lab) -> None:
-    options = replace(options_for(klab.endpoint("kerberos-http"), klab), spn="HTTP/two words")
+    options = options_for(klab.endpoint("kerberos-http"), klab)._replace(spn="HTTP/two words")
     with Application() as app, app.new_session(klab.url("kerberos-http"), options=options) as session:
         with session.test_connection() as op:
             result = op.get_instance()

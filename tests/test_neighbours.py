@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -99,14 +98,14 @@ def test_nothing_answering_at_all_is_host_down_within_the_deadline(lab: Lab) -> 
 
 def test_a_refused_port_keeps_its_kind_and_gains_a_note(lab: Lab, listener: int) -> None:
     endpoint = lab.endpoint("refused")
-    diagnosis = run(endpoint.url, replace(options_for(endpoint, lab), look_ports=(listener,)))
+    diagnosis = run(endpoint.url, options_for(endpoint, lab)._replace(look_ports=(listener,)))
     assert diagnosis.failure is not None and diagnosis.failure.kind == "tcp.refused"
     assert diagnosis.notes == (f"Other ports: {listener} accepts connections — the host is up.",)
 
 
 def test_switched_off_there_is_no_look_and_the_old_verdict(lab: Lab) -> None:
     endpoint = lab.endpoint("blackhole")
-    diagnosis = run(endpoint.url, replace(options_for(endpoint, lab, timeout=1.0), port_look=False))
+    diagnosis = run(endpoint.url, options_for(endpoint, lab, timeout=1.0)._replace(port_look=False))
     assert diagnosis.failure is not None and diagnosis.failure.kind == "tcp.timeout"
     assert diagnosis.notes == ()
 

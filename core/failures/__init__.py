@@ -8,7 +8,7 @@ Windows code, problem text, message, hint and fixes as data (``connection``, ``s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.diagnosis import Failure
 from core.failures import authentication, connection, kerberos, service, session
@@ -22,8 +22,7 @@ KINDS: dict[str, Kind] = {
 }
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What the wording of any failure of this test may quote, and what decides between timeout kinds."""
 
     host: str

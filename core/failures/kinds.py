@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.mi import MIErrorCategory, MIResult
 
@@ -21,8 +21,7 @@ class Where(enum.StrEnum):
     DOMAIN = "in the domain"
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """A command that fixes or checks a failure, with the target's own name and port filled in."""
 
     where: Where
@@ -30,8 +29,7 @@ class Fix:
     purpose: str = ""
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     id: str  # stable: tests, the GUI and the JSON refer to a failure by it
     stage: str | None  # where it is normally found; a failure's own stage is the one in flight
     result: MIResult

@@ -8,8 +8,7 @@ client and returns the authenticated IdentifyResponse. Library errors are turned
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from core import offload
 from core.errors import Problem, Timeout
@@ -22,8 +21,7 @@ from core.wire import Deadline, Interrupter
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Authenticated:
+class Authenticated(NamedTuple):
     answer: bytes  # the IdentifyResponse, opened if it came sealed
     detail: str  # the auth stage's cell: "ntlm as CORP\\alice, messages encrypted"
     # Another WS-Management message through the same authentication (the same connection and context where the
@@ -32,19 +30,28 @@ class Authenticated:
     mechanism: str = ""  # what authenticated in the end: "kerberos", "ntlm" (Negotiate's choice), "basic" …
 
 
-@dataclass
 class Conversation:
     """What a scheme authenticates through: the test's HTTP client and what the test knows of the listener."""
 
-    http: HttpClient
-    endpoint: Endpoint
-    options: DestinationOptions
-    offered: tuple[str, ...]  # the listener's challenges, where a 401 showed them; updated by refused()
-    peer_certificate: bytes | None  # the listener's TLS certificate (DER), for channel binding
-    deadline: Deadline = field(default_factory=lambda: Deadline(10.0))
-    interrupter: Interrupter = field(default_factory=Interrupter)
-    kdc_realm: str = ""  # set while an exchange with this realm's KDC is in flight (the deadline's words)
-    notes: tuple[str, ...] = ()  # what the test should say whatever the outcome ("Negotiate used NTLM, not …")
+    def __init__(
+        self,
+        http: HttpClient,
+        endpoint: Endpoint,
+        options: DestinationOptions,
+        offered: tuple[str, ...],
+        peer_certificate: bytes | None,
+        deadline: Deadline | None = None,
+        interrupter: Interrupter | None = None,
+    ) -> None:
+        self.http = http
+        self.endpoint = endpoint
+        self.options = options
+        self.offered = offered  # the listener's challenges, where a 401 showed them; updated by refused()
+        self.peer_certificate = peer_certificate  # the listener's TLS certificate (DER), for channel binding
+        self.deadline = deadline if deadline is not None else Deadline(10.0)
+        self.interrupter = interrupter if interrupter is not None else Interrupter()
+        self.kdc_realm = ""  # set while an exchange with this realm's KDC is in flight (the deadline's words)
+        self.notes: tuple[str, ...] = ()  # what the test should say whatever the outcome ("Negotiate used NTLM, …")
 
     @property
     def sealed(self) -> bool:

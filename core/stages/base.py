@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from core.failures import Context
@@ -12,15 +11,13 @@ if TYPE_CHECKING:
     from core.probe import Probe
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     """A stage that did not run, or not to the end, for a reason worth its cell (not the stage's usual one)."""
 
     detail: str
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     name: str  # stable: JSON, CSV and the saved history use it
     title: str  # the column heading
     tooltip: str  # what the stage checks, in a sentence
