@@ -3,11 +3,13 @@
 pyspnego and cryptography cost the CLI tens of milliseconds of imports; they are loaded only when a test
 authenticates with a scheme that needs them. pywinrm, requests and urllib3 are never loaded: TestConnection speaks
 HTTP itself (h11). Each case runs the real CLI in a fresh interpreter against the lab and lists which of
-those packages ended up in ``sys.modules``.
+those packages ended up in ``sys.modules``. TestConnection's own modules on the check's path stay light too
+(CONTRIBUTING.md, "The check's import path"); the last case holds what keeps them so.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -80,3 +82,50 @@ def test_ntlm_loads_pyspnego_and_nothing_of_pywinrm_or_requests(lab: Lab) -> Non
     heavy = result["heavy"]
     assert isinstance(heavy, list) and "spnego" in heavy
     assert not {"winrm", "requests", "requests_ntlm", "urllib3"} & set(heavy)
+
+
+# Loaded only when a test needs them: the token schemes and what they share, and json and datetime (the CLI's
+# --json and the watch need json; the report's times need neither).
+NOT_FOR_AN_ANONYMOUS_CHECK = (
+    "core.schemes.negotiate",
+    "core.schemes.ntlm",
+    "core.schemes.kerberos",
+    "core.schemes.credssp",
+    "core.schemes.handshake",
+    "core.kerberos.attempt",
+    "core.sealing",
+    "json",
+    "datetime",
+)
+
+LIGHT_CHILD = (
+    f"NOT_FOR_AN_ANONYMOUS_CHECK = {NOT_FOR_AN_ANONYMOUS_CHECK!r}\n"
+    + """
+import sys
+from core.cli import main
+code = main(sys.argv[1:])
+loaded = sorted(set(NOT_FOR_AN_ANONYMOUS_CHECK) & set(sys.modules))
+ours = [m for name, m in list(sys.modules.items()) if name == "core" or name.startswith("core.")]
+dataclasses = sorted(
+    f"{m.__name__}.{name}"
+    for m in ours
+    for name, value in vars(m).items()
+    if isinstance(value, type) and value.__module__ == m.__name__ and "__dataclass_fields__" in vars(value)
+)
+print(repr({"code": code, "loaded": loaded, "dataclasses": dataclasses}))
+"""
+)
+
+
+def test_anonymous_check_loads_no_token_scheme_and_defines_no_dataclass(lab: Lab) -> None:
+    # A frozen dataclass costs about half a millisecond of generated methods at every start; TestConnection's
+    # records on this path are NamedTuples (h11 itself still imports dataclasses).
+    done = subprocess.run(
+        [sys.executable, "-c", LIGHT_CHILD, "check", lab.url("winrm-http")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    result = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "loaded": [], "dataclasses": []}
