@@ -120,8 +120,10 @@ class _Timers:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._live: set[int] = set()  # scheduled and not yet fired or cancelled: cancel is O(1), no heap scan
+        self._heap: list[tuple[float, int]] = []
+        # Scheduled and not yet fired or cancelled. A cancel drops the callback at once (O(1), no heap scan): it
+        # holds the whole finished test, which would otherwise live on until its deadline came up in the heap.
+        self._callbacks: dict[int, Callable[[], None]] = {}
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
 
@@ -131,8 +133,8 @@ class _Timers:
             # Wake the timer thread only when this deadline comes before the one it sleeps until: with one timeout
             # for every test it hardly ever does, and a wake-up per test would cost a thread switch per test.
             sooner = not self._heap or when < self._heap[0][0]
-            heapq.heappush(self._heap, (when, timer_id, callback))
-            self._live.add(timer_id)
+            heapq.heappush(self._heap, (when, timer_id))
+            self._callbacks[timer_id] = callback
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="testconnection-deadlines", daemon=True)
                 self._thread.start()
@@ -142,7 +144,7 @@ class _Timers:
 
     def cancel(self, timer_id: int) -> None:
         with self._cond:
-            self._live.discard(timer_id)  # its heap entry is skipped when it comes up
+            self._callbacks.pop(timer_id, None)  # its heap entry is skipped when it comes up
 
     def _run(self) -> None:
         while True:
@@ -150,13 +152,13 @@ class _Timers:
                 while True:
                     # Drop cancelled deadlines first, so the thread sleeps until the next live one instead of
                     # waking for every test that has long finished (nearly all of them do, well before their timeout).
-                    while self._heap and self._heap[0][1] not in self._live:
+                    while self._heap and self._heap[0][1] not in self._callbacks:
                         heapq.heappop(self._heap)
                     if self._heap and self._heap[0][0] <= time.monotonic():
                         break
                     self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
-                _, timer_id, callback = heapq.heappop(self._heap)
-                self._live.discard(timer_id)
+                _, timer_id = heapq.heappop(self._heap)
+                callback = self._callbacks.pop(timer_id)
             callback()
 
 

@@ -124,3 +124,19 @@ def test_parallel_soak_through_batch(lab: Lab, warm: Application) -> None:
     _assert_no_open_shells(lab, opened_before, PARALLEL // 2)
     _assert_back(start)
     tally("soak_parallel", PARALLEL)
+
+
+def test_a_finished_test_is_let_go_of_before_its_timeout_comes(lab: Lab, warm: Application) -> None:
+    """Each test arms its deadline on one shared timer thread; a finished test disarms it. What the test was (its
+    operation, session, diagnosis) must be free at once, not kept until the deadline would have come: a watch of
+    a thousand machines with a long timeout would otherwise hold thousands of finished tests."""
+    import weakref
+
+    options = DestinationOptions(transport="http", auth=AuthType.NONE, timeout=600)
+    with warm.new_session(lab.endpoint("winrm-http").url, options=options) as session:
+        with session.test_connection() as operation:
+            assert operation.get_instance(10).result_code is MIResult.OK
+        finished = weakref.ref(operation)
+    del operation
+    gc.collect()
+    assert finished() is None
