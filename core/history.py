@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.atomicfile import atomic_write_bytes
+from core.diagnosis import Diagnosis
 from core.paths import history_path
 from core.textreport import is_cancelled
 
@@ -51,13 +52,19 @@ class History:
         """Record a CLI-schema result dict. A cancelled run says nothing about the machine, so it is skipped."""
         if is_cancelled(result) or not result.get("endpoint"):
             return
-        entry = HistoryEntry(
-            finished_at=finished_at or datetime.now(UTC),
-            ok=bool(result.get("ok")),
-            failed_stage=result.get("failed_stage"),
-            result=str(result.get("result") or ""),
-        )
-        self.record(str(result["endpoint"]), entry)
+        self._remember(str(result["endpoint"]), bool(result.get("ok")), result.get("failed_stage"),
+                       str(result.get("result") or ""), finished_at)
+
+    def record_diagnosis(self, diagnosis: Diagnosis, finished_at: datetime | None = None) -> None:
+        """Record a final Diagnosis, as ``record_result`` records its CLI dict: the window records every finished
+        row while tests run, and building the whole dict for four of its fields cost the GUI thread ~0.2 ms each."""
+        if diagnosis.cancelled or not diagnosis.endpoint:
+            return
+        self._remember(diagnosis.endpoint, diagnosis.ok, diagnosis.failed_stage, diagnosis.result.mi_name, finished_at)
+
+    def _remember(self, key: str, ok: bool, failed_stage: str | None, result: str, at: datetime | None) -> None:
+        self.record(key, HistoryEntry(finished_at=at or datetime.now(UTC), ok=ok, failed_stage=failed_stage,
+                                      result=result))
 
     def entries(self, key: str) -> tuple[HistoryEntry, ...]:
         """Oldest first."""

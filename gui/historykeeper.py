@@ -10,7 +10,6 @@ from pathlib import Path
 from core.atomicfile import atomic_write_bytes
 from core.history import History
 from core.paths import history_path
-from core.report import diagnosis_to_dict
 from gui.qt import QObject, QTimer, Signal
 from gui.results_model import ResultsModel
 from gui.rows import Updates
@@ -45,7 +44,7 @@ class HistoryKeeper(QObject):
             row = model.row(key)
             if row is None or row.run_id != run_id or row.diagnosis is not diagnosis:
                 continue  # stale: the model dropped it
-            self.history.record_result(diagnosis_to_dict(diagnosis))
+            self.history.record_diagnosis(diagnosis)
             recorded = True
         if recorded:
             self.recorded.emit()

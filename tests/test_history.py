@@ -57,3 +57,27 @@ def test_damaged_or_missing_history_starts_empty(tmp_path: Path) -> None:
     path = tmp_path / "h.json"
     path.write_text('{"format": "testconnection-history", "version": 1, "entries": {"k": [{"ok": tru')
     assert History.load(path).last("k") is None
+
+
+def test_a_diagnosis_is_remembered_as_its_result_would_be() -> None:
+    """The window records finished rows straight from their Diagnosis; the entry is the one the CLI's result
+    dict of that diagnosis gives."""
+    from core import Diagnosis, StageReport, StageStatus, failures
+    from core.report import diagnosis_to_dict
+
+    refused = failures.failure("tcp.refused", "tcp", failures.Context("srv02", 5985, "http"))
+    diagnoses = [
+        Diagnosis("srv01:5985", "http://srv01:5985/wsman", (StageReport("dns", StageStatus.OK, 0.4, ""),)),
+        Diagnosis("srv02:5985", "http://srv02:5985/wsman", (StageReport("tcp", StageStatus.FAILED, 1.0, ""),),
+                  failure=refused),
+        Diagnosis("srv03:5985", "http://srv03:5985/wsman", (StageReport("tcp", StageStatus.CANCELLED, 1.0, ""),),
+                  failure=failures.cancelled("tcp")),
+    ]
+    direct, via_dict = History(), History()
+    for diagnosis in diagnoses:
+        direct.record_diagnosis(diagnosis, NOW)
+        via_dict.record_result(diagnosis_to_dict(diagnosis), NOW)
+    for endpoint in ("http://srv01:5985/wsman", "http://srv02:5985/wsman", "http://srv03:5985/wsman"):
+        assert direct.entries(endpoint) == via_dict.entries(endpoint)
+    assert direct.describe_last("http://srv02:5985/wsman", NOW) == "last failed (tcp) just now"
+    assert direct.describe_last("http://srv03:5985/wsman", NOW) == "never tested"  # cancelled: says nothing
