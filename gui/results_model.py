@@ -46,6 +46,10 @@ __all__ = ["STATE_ROLE", "Column", "Progress", "ResultsFilter", "ResultsModel", 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _CENTRED = int(Qt.AlignmentFlag.AlignCenter)
 _COLUMNS = tuple(Column)
+# How changed rows are grouped into dataChanged signals (see ResultsModel._changed).
+_ROWS_PER_SIGNAL = 8  # 8 rows of 13 cells: well inside the range Qt repaints cell by cell
+_NEAR = 3  # rows at most this far apart share a signal
+_MANY_ROWS = 100  # more changed rows than a screen shows
 _ANSWERED = frozenset(
     int(role)
     for role in (
@@ -129,7 +133,7 @@ class ResultsModel(QAbstractTableModel):
     def start_run(self, keys: Iterable[int]) -> list[tuple[int, int, TestSpec]]:
         """Mark rows as queued for a new run; return (key, run id, spec) for the runner."""
         started = []
-        low, high = len(self._rows), -1
+        numbers = []
         for key in keys:
             number = self._index.get(key)
             if number is None:
@@ -140,14 +144,13 @@ class ResultsModel(QAbstractTableModel):
             row.diagnosis, row.final, row.cells, row.problem = None, False, None, ""
             self._count(row)
             started.append((key, row.run_id, row.spec))
-            low, high = min(low, number), max(high, number)
-        if high >= 0:
-            self._changed(low, high)  # one signal: a thousand would each make the proxy re-check the row
+            numbers.append(number)
+        self._changed(numbers)
         return started
 
     def apply(self, updates: Updates) -> None:
         """Take a batch of snapshots; stale ones (removed rows, earlier runs, after a final) are dropped."""
-        low, high = len(self._rows), -1
+        numbers = []
         for (key, run_id), (diagnosis, final) in updates.items():
             number = self._index.get(key)
             if number is None:
@@ -159,18 +162,15 @@ class ResultsModel(QAbstractTableModel):
             row.diagnosis, row.final, row.cells = diagnosis, final, None
             row.problem = problem(diagnosis) if final else ""
             self._count(row)
-            low, high = min(low, number), max(high, number)
-        if high >= 0:
-            # One signal for the span: hundreds of per-row signals would cost more than repainting a few rows.
-            self._changed(low, high)
+            numbers.append(number)
+        self._changed(numbers)
 
     def refresh(self, keys: Iterable[int]) -> None:
         """Show these rows again (their watch state changed)."""
         numbers = [n for k in keys if (n := self._index.get(k)) is not None]
         for number in numbers:
             self._rows[number].cells = None
-        if numbers:
-            self._changed(min(numbers), max(numbers))
+        self._changed(numbers)
 
     def _count(self, row: Row) -> None:
         state = row.state
@@ -201,8 +201,29 @@ class ResultsModel(QAbstractTableModel):
         """How many finished rows failed with each problem."""
         return Counter(self._problems)
 
-    def _changed(self, low: int, high: int) -> None:
-        self.dataChanged.emit(self.index(low, 0), self.index(high, len(Column) - 1))
+    def _changed(self, numbers: Iterable[int]) -> None:
+        """Signal the changed rows. Painting a cell calls into Python, which has to win the GIL back from the test
+        threads, so only changed rows may repaint: a signal spanning many unchanged rows, or more than about 200
+        cells (Qt then repaints the whole viewport), made every flush repaint every row on screen (bench section
+        5). A signal costs about as much as a painted cell, so rows a few apart share one, and when most rows
+        changed one signal for all is cheapest."""
+        ordered = sorted(numbers)
+        if len(ordered) > _MANY_ROWS:
+            self._signal(ordered[0], ordered[-1])
+            return
+        first = last = -1
+        for number in ordered:
+            if first >= 0 and (number - last > _NEAR or number - first >= _ROWS_PER_SIGNAL):
+                self._signal(first, last)
+                first = -1
+            if first < 0:
+                first = number
+            last = number
+        if first >= 0:
+            self._signal(first, last)
+
+    def _signal(self, first: int, last: int) -> None:
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
 
     # --- Qt model ---------------------------------------------------------------------------------------------
 

@@ -134,6 +134,8 @@ def test_sorting_and_filtering_through_the_proxy(model) -> None:  # type: ignore
     proxy.sort(Column.STATUS, Qt.SortOrder.AscendingOrder)
     assert [proxy.index(i, Column.STATUS).data() for i in range(3)] == [
         State.OK.value, State.FAILED.value, State.CANCELLED.value]
+    assert [painted(proxy, i, Column.STATUS) for i in range(3)] == [
+        State.OK.value, State.FAILED.value, State.CANCELLED.value]  # what the view draws, too
     proxy.set_failures_only(True)
     assert proxy.rowCount() == 1
     assert proxy.index(0, Column.TARGET).data() == "srv02:5985"
@@ -142,9 +144,62 @@ def test_sorting_and_filtering_through_the_proxy(model) -> None:  # type: ignore
     assert proxy.rowCount() == 1
     proxy.set_text("refused")  # matches the failure's own words, not only what the columns show
     assert proxy.rowCount() == 1
+    assert painted(proxy, 0, Column.TARGET) == "srv02:5985"
     proxy.set_text("")
     assert proxy.rowCount() == 3
+    proxy.sort(-1)  # back to the order the rows were added in
+    assert [painted(proxy, i, Column.TARGET) for i in range(3)] == ["srv01:5985", "srv02:5985", "srv03:5985"]
     assert model.progress().text() == "3 / 3, 1 failed, 1 cancelled"
+
+
+def painted(proxy, row: int, column) -> str:  # type: ignore[no-untyped-def]
+    """The text the view paints in a cell: views ask for a cell's roles at once (multiData), not role by role."""
+    from gui.qt import QModelRoleData, Qt
+
+    asked = QModelRoleData(Qt.ItemDataRole.DisplayRole)
+    proxy.multiData(proxy.index(row, column), asked)
+    return str(asked.data())
+
+
+def test_results_arriving_for_rows_out_of_sight_do_not_repaint_the_rows_on_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """While a thousand targets run, painting is what keeps the window waiting (each painted cell calls into
+    Python): a flush of results for rows scrolled out of sight must not repaint the rows the user is looking at."""
+    from gui.qt import QEvent, QObject
+    from gui.results_model import Column, ResultsFilter, ResultsModel, TestSpec
+    from gui.resultsview import ResultsView
+
+    model = ResultsModel()
+    keys = model.add(TestSpec(f"http://srv{i}:5985/wsman", f"srv{i}:5985", DestinationOptions()) for i in range(400))
+    proxy = ResultsFilter()
+    proxy.setSourceModel(model)
+    view = ResultsView(proxy)
+    view.resize(900, 400)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)  # the first paints
+
+    painted_rects = []
+
+    class Paints(QObject):
+        def eventFilter(self, watched, event):  # type: ignore[no-untyped-def]
+            if event.type() == QEvent.Type.Paint:
+                painted_rects.append(event.rect())
+            return False
+
+    paints = Paints()
+    view.viewport().installEventFilter(paints)
+    far = [key for i, key in enumerate(keys) if 200 <= i < 290 and i % 3]  # 60 rows, near each other, out of sight
+    runs = model.start_run(far)
+    model.apply({(k, r): (running(), False) for k, r, _ in runs})
+    qtbot.wait(50)
+    assert painted_rects == []
+    [(k, r, _)] = model.start_run([keys[2]])
+    model.apply({(k, r): (failed(), True)})
+    qtbot.waitUntil(lambda: bool(painted_rects))
+    row = view.visualRect(proxy.index(2, Column.STATUS))
+    # Only that row (and the grid line under it) is repainted, not the screenful.
+    assert all(rect.intersects(row) and rect.height() < 2 * row.height() for rect in painted_rects), painted_rects
 
 
 def test_rows_as_text_and_remove(model) -> None:  # type: ignore[no-untyped-def]
