@@ -254,15 +254,16 @@ def _cli_vs_curl(quick: bool) -> Section:
         section.notes.append(
             f"Against the interpreter itself: the CLI takes {ratio(cli_med, interpreter)} `python -c pass` "
             f"({ms(cli_med)} vs {ms(interpreter)}) and {ratio(cli_med, needed)} the libraries an anonymous test "
-            "cannot do without. TestConnection's own modules cost the difference; most of it is the generated "
-            "methods of about two dozen frozen dataclasses (`dataclasses._process_class`)."
+            "cannot do without. The difference is TestConnection's own: importing its modules (about 40 on this "
+            "path, with their NamedTuples and enums; no dataclasses, tests/test_perf_imports.py), argparse's first "
+            "use (it imports shutil and locale), and the test itself."
         )
         if needed > 5 * curl_med:
             section.notes.append(
                 f"5× curl ({ms(5 * curl_med)}) is out of reach for a Python command line on this machine: starting "
                 f"CPython alone takes {ms(interpreter)} ({ratio(interpreter, curl_med)} curl), and adding only the "
-                f"standard-library modules an HTTP test needs (http.client, ssl, socket, json, argparse) plus "
-                f"defusedxml takes {ms(needed)} ({ratio(needed, curl_med)} curl), before any test runs."
+                f"libraries an anonymous test needs (h11, defusedxml and the standard library's socket, threading, "
+                f"argparse, json) takes {ms(needed)} ({ratio(needed, curl_med)} curl), before any test runs."
             )
         if cli_med >= 0.3 or cli_med > 5 * curl_med:
             section.notes.append(_import_breakdown())
