@@ -7,7 +7,6 @@ Passwords come only from an environment variable or standard input, never from t
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -137,18 +136,6 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         # Windows too, where an uncaught KeyboardInterrupt would end the process with 0xC000013A instead.
         print("testconnection-cli: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def entry_point() -> int:
-    """The ``testconnection-cli`` program: :func:`main`, with the objects its imports made frozen first.
-
-    They live as long as the process, yet the garbage collector would look at every one of them again, some 16,000,
-    last in the full collection CPython runs at exit: about 9 ms here, longer than a test of a listener nearby (bench
-    1b). ``gc.freeze()`` takes them out of its sight; what the tests make is collected as usual. Not in :func:`main`,
-    which tests call inside their own long-lived process.
-    """
-    gc.freeze()
-    return main()
 
 
 def _report_suffixes() -> tuple[str, ...]:
@@ -286,4 +273,4 @@ def _stored_credentials(name: str) -> UserCredentials | None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(entry_point())
+    raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 import sys
 
-from core.cli import entry_point
+from core.program import main
 
 if __name__ == "__main__":
-    sys.exit(entry_point())
+    sys.exit(main())
