@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -24,12 +23,6 @@ from gui.rows import TestSpec
 log = logging.getLogger(__name__)
 
 FLUSH_MS = 50
-# Every call from Python into Qt lets go of the GIL, and taking it back waits until a busy worker thread's
-# interval ends (5 ms by default). With dozens of tests in flight those waits added up to 100 ms pauses of the
-# GUI; a shorter interval keeps them short. Process-wide, so it is set while a runner is alive and put back
-# after the last one shuts down.
-GIL_SWITCH_INTERVAL = 0.0005
-_interval_users: list[float] = []  # the interval before the first live runner, once per live runner
 RunKey = tuple[int, int]  # (row key, run id)
 
 
@@ -42,8 +35,6 @@ class Runner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        _interval_users.append(_interval_users[0] if _interval_users else sys.getswitchinterval())
-        sys.setswitchinterval(min(GIL_SWITCH_INTERVAL, _interval_users[0]))
         self._app = Application()
         self._lock = threading.Lock()
         self._pending: dict[RunKey, tuple[Diagnosis, bool]] = {}
@@ -112,9 +103,6 @@ class Runner(QObject):
         self._batches.clear()
         self._where.clear()
         self._app.close()
-        previous = _interval_users.pop()
-        if not _interval_users:
-            sys.setswitchinterval(previous)
 
     # --- the hand-over ----------------------------------------------------------------------------------------
 
