@@ -47,7 +47,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _CENTRED = int(Qt.AlignmentFlag.AlignCenter)
 _COLUMNS = tuple(Column)
 # How changed rows are grouped into dataChanged signals (see ResultsModel._changed).
-_ROWS_PER_SIGNAL = 8  # 8 rows of 13 cells: well inside the range Qt repaints cell by cell
+_ROWS_PER_SIGNAL = 8  # 8 rows of 13 cells: well inside the range Qt repaints cell by cell (about 200 cells)
 _NEAR = 3  # rows at most this far apart share a signal
 _MANY_ROWS = 100  # more changed rows than a screen shows
 _ANSWERED = frozenset(
@@ -223,7 +223,8 @@ class ResultsModel(QAbstractTableModel):
             self._signal(first, last)
 
     def _signal(self, first: int, last: int) -> None:
-        self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
+        # createIndex, not index: index() asks rowCount and columnCount, two more calls back into Python
+        self.dataChanged.emit(self.createIndex(first, 0), self.createIndex(last, len(Column) - 1))
 
     # --- Qt model ---------------------------------------------------------------------------------------------
 
