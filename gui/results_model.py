@@ -127,11 +127,10 @@ class ResultsModel(QAbstractTableModel):
     def row_at(self, number: int) -> Row:
         return self._rows[number]
 
-    def running_keys(self) -> list[int]:
-        return [row.key for row in self._rows if row.run_id and not row.final]
-
-    def start_run(self, keys: Iterable[int]) -> list[tuple[int, int, TestSpec]]:
-        """Mark rows as queued for a new run; return (key, run id, spec) for the runner."""
+    def start_run(self, keys: Iterable[int], keep_shown: bool = False) -> list[tuple[int, int, TestSpec]]:
+        """Mark rows as queued for a new run; return (key, run id, spec) for the runner. ``keep_shown`` (a watch's
+        next cycle): a row that shows a result keeps it until the new run's result is in, instead of showing the
+        test's progress again every few seconds."""
         started = []
         numbers = []
         for key in keys:
@@ -139,27 +138,31 @@ class ResultsModel(QAbstractTableModel):
             if number is None:
                 continue
             row = self._rows[number]
-            self._uncount(row)
+            shown = keep_shown and row.final
+            if not shown:
+                self._uncount(row)  # before the new run id: a row's state depends on it
             row.run_id += 1
-            row.diagnosis, row.final, row.cells, row.problem = None, False, None, ""
-            self._count(row)
             started.append((key, row.run_id, row.spec))
-            numbers.append(number)
+            if not shown:
+                row.diagnosis, row.final, row.cells, row.problem = None, False, None, ""
+                self._count(row)
+                numbers.append(number)
         self._changed(numbers)
         return started
 
     def apply(self, updates: Updates) -> None:
-        """Take a batch of snapshots; stale ones (removed rows, earlier runs, after a final) are dropped."""
+        """Take a batch of snapshots; stale ones (removed rows, earlier runs, after a final) are dropped, and so is
+        the progress of a run whose row keeps showing its last result (``start_run(keep_shown=True)``)."""
         numbers = []
         for (key, run_id), (diagnosis, final) in updates.items():
             number = self._index.get(key)
             if number is None:
                 continue
             row = self._rows[number]
-            if row.run_id != run_id or row.final:
+            if row.run_id != run_id or (row.final and (row.shown_run == run_id or not final)):
                 continue
             self._uncount(row)
-            row.diagnosis, row.final, row.cells = diagnosis, final, None
+            row.diagnosis, row.final, row.cells, row.shown_run = diagnosis, final, None, run_id
             row.problem = problem(diagnosis) if final else ""
             self._count(row)
             numbers.append(number)

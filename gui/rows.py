@@ -44,6 +44,7 @@ class Row:
     run_id: int = 0
     diagnosis: Diagnosis | None = None
     final: bool = False
+    shown_run: int = 0  # the run whose diagnosis is shown: a watched row shows its last result while tested again
     cells: tuple[str, ...] | None = None  # display texts, computed on first paint after each change
     problem: str = ""  # core.report.problem() of the final diagnosis: shown, sorted and counted
     watch: TargetWatch | None = None  # while the row is watched: its state, since when, counts, changes

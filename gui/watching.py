@@ -37,8 +37,9 @@ class Watching(QObject):
     #: rows were added to or dropped from a watch
     watched_changed = Signal()
 
-    def __init__(self, model: ResultsModel, run: Callable[[list[int]], None], parent: QObject | None = None) -> None:
-        """``run`` tests rows (the window's one path for every test)."""
+    def __init__(self, model: ResultsModel, run: Callable[[list[int], bool], None],
+                 parent: QObject | None = None) -> None:
+        """``run(keys, keep_shown)`` tests rows (the window's one path for every test)."""
         super().__init__(parent)
         self._model = model
         self._run = run
@@ -118,7 +119,7 @@ class Watching(QObject):
         keys = [k for k in watch_run.keys if self._model.row(k) is not None]
         watch_run.cycle_started = time.monotonic()
         watch_run.in_flight = set(keys)
-        self._run(keys)
+        self._run(keys, True)  # each row keeps showing its last result meanwhile
 
     def on_updates(self, updates: Updates) -> None:
         """The runner's results, right after the model took them (before it repaints): count the watched rows'

@@ -209,9 +209,10 @@ class MainWindow(QMainWindow):
         self.list_panel.show_in_memory(lst, "The demo list is held in memory only and is not saved; your own "
                                             "target list file is not touched." + (f" {note}" if note else ""))
 
-    def run(self, keys: Iterable[int]) -> None:
-        """Test these rows (again). The same path for Enter, Re-run, F5, the demo and the self-test."""
-        jobs = self.model.start_run(keys)
+    def run(self, keys: Iterable[int], keep_shown: bool = False) -> None:
+        """Test these rows (again). The same path for Enter, Re-run, F5, a watch's cycles, the demo and the
+        self-test; ``keep_shown``: see ResultsModel.start_run."""
+        jobs = self.model.start_run(keys, keep_shown)
         if any(spec.options.open_shell for _, _, spec in jobs):
             self._follow_session()
         self.runner.run(jobs, self.preferences.concurrency)

@@ -120,6 +120,31 @@ def test_stale_and_after_final_updates_are_ignored(model) -> None:  # type: igno
     model.apply({(999, 1): (ok(), True)})  # a removed row
 
 
+def test_a_watched_row_keeps_its_last_result_while_it_is_tested_again(model) -> None:  # type: ignore[no-untyped-def]
+    """A watch tests its rows again every few seconds: each row goes on showing its last result (and counting as
+    it) until the new one is in, instead of flickering through Queued and Testing every cycle."""
+    from gui.results_model import Column
+
+    key = model.all_keys()[0]
+    [(_, first, _)] = model.start_run([key])
+    model.apply({(key, first): (ok(), True)})
+    [(_, again, _)] = model.start_run([key], keep_shown=True)
+    assert text(model, 0, Column.STATUS) == "OK"
+    model.apply({(key, again): (running(), False)})
+    assert text(model, 0, Column.STATUS) == "OK" and text(model, 0, Column.TIME) == "12 ms"
+    assert model.progress().text() == "1 / 1, 0 failed"
+    model.apply({(key, first): (failed(), True)})  # the earlier run's result, late: still ignored
+    assert text(model, 0, Column.STATUS) == "OK"
+    model.apply({(key, again): (failed(), True)})
+    assert text(model, 0, Column.STATUS) == "Failed"
+    model.apply({(key, again): (ok(), True)})  # nothing after the run's final
+    assert text(model, 0, Column.STATUS) == "Failed"
+    [(_, normal, _)] = model.start_run([key])  # Re-run, F5: the row shows the test as it goes
+    assert text(model, 0, Column.STATUS) == "Queued"
+    model.apply({(key, normal): (running(), False)})
+    assert text(model, 0, Column.STATUS) == "Testing"
+
+
 def test_sorting_and_filtering_through_the_proxy(model) -> None:  # type: ignore[no-untyped-def]
     from gui.qt import Qt
     from gui.results_model import Column, ResultsFilter, State
