@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from core import StageStatus
 from core.report import problem
-from gui.colours import RUNNING_MARK, STAGE_SYMBOLS, STATE_ICONS, brush, state_brush
+from gui import cells
+from gui.colours import STATE_ICONS, brush
 from gui.columns import (
     HEADER_TIPS,
     HEADERS,
@@ -29,7 +29,6 @@ from gui.icons import icon
 from gui.messages import plain_tooltip
 from gui.qt import (
     QAbstractTableModel,
-    QBrush,
     QModelIndex,
     QModelRoleData,
     QModelRoleDataSpan,
@@ -37,7 +36,7 @@ from gui.qt import (
     Qt,
 )
 from gui.results_filter import ResultsFilter, rows_as_text
-from gui.rows import Progress, Row, State, TestSpec, Updates, format_ms
+from gui.rows import Progress, Row, State, TestSpec, Updates
 
 # The names the table's users (the window, tests, the benchmark) have always imported from here.
 __all__ = ["STATE_ROLE", "Column", "Progress", "ResultsFilter", "ResultsModel", "Row", "State", "TestSpec",
@@ -278,133 +277,26 @@ class ResultsModel(QAbstractTableModel):
 
     def _value(self, row: Row, number: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            if row.cells is None:
-                row.cells = tuple(self._text(row, c) for c in Column)
-            return row.cells[number]
+            return cells.texts(row)[number]
         column = _COLUMNS[number]  # a tuple lookup: Column(number) costs a microsecond per call
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground(row, column)
+            return cells.foreground(row, column)
         if role == Qt.ItemDataRole.BackgroundRole:
             return brush("changed") if row.changed else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _CENTRED if column in STAGE_COLUMNS else None
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._spoken(row, column)
+            return cells.spoken(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(self._tooltip(row, column))
+            return plain_tooltip(cells.tooltip(row, column))
         if role == Qt.ItemDataRole.DecorationRole and column is Column.STATUS:
             return icon(STATE_ICONS[row.state])
         if role == SORT_ROLE:
-            return self._sort_key(row, column)
+            return cells.sort_key(row, column)
         if role == KEY_ROLE:
             return row.key
         if role == STATE_ROLE:
             return row.state.value
         if role == SEARCH_ROLE:
-            return self._searched(row)
+            return cells.searched(row)
         return None
-
-    def _searched(self, row: Row) -> str:
-        """The row's words the filter box finds: what the columns show, and the failure's own words ("refused")."""
-        if row.cells is None:
-            row.cells = tuple(self._text(row, c) for c in Column)
-        failure = row.diagnosis.failure if row.diagnosis is not None else None
-        extra = (failure.detail, failure.message) if failure is not None and row.final else ()
-        searched = (Column.STATUS, Column.TARGET, Column.PROBLEM, Column.ENDPOINT, Column.VERSION)
-        return "\n".join([*(row.cells[c] for c in searched), *extra]).lower()
-
-    def _foreground(self, row: Row, column: Column) -> QBrush | None:
-        if column in (Column.STATUS, Column.PROBLEM):
-            return state_brush(row.state)
-        d = row.diagnosis
-        if column not in STAGE_COLUMNS or d is None:
-            return None
-        name = STAGE_COLUMNS[column]
-        if d.running_stage == name:
-            return brush("running")
-        status = d.stage(name).status
-        if status is StageStatus.OK:
-            return state_brush(State.OK)
-        if status is StageStatus.FAILED:
-            return state_brush(State.FAILED)
-        return brush("neutral")
-
-    def _text(self, row: Row, column: Column) -> str:
-        d = row.diagnosis
-        if column is Column.STATUS:
-            return row.state.value
-        if column is Column.TARGET:
-            return row.spec.name or row.spec.label
-        if column is Column.ENDPOINT:
-            return (d.endpoint if d is not None and d.endpoint else "") or row.spec.destination
-        if column is Column.WATCH:
-            return "" if row.watch is None else row.watch.summary()
-        if d is None:
-            return ""
-        if column in STAGE_COLUMNS:
-            name = STAGE_COLUMNS[column]
-            return RUNNING_MARK if d.running_stage == name else STAGE_SYMBOLS[d.stage(name).status]
-        if column is Column.TIME:
-            return format_ms(d.elapsed_ms) if row.final else ""
-        if column is Column.VERSION:
-            return "" if d.identify is None else d.identify.product_version
-        if column is Column.PROBLEM:
-            if not row.final:
-                return problem(d)
-            # A weakened result ("certificate not verified") says so in the row, not only in the details; a failed
-            # row's problem already says what matters (its notes, such as the other ports' answers, are details).
-            return row.problem if d.failure is not None else "; ".join([row.problem, *d.notes])
-        return ""
-
-    def _spoken(self, row: Row, column: Column) -> str:
-        """What a screen reader says: words instead of the ✔ / ✖ marks."""
-        d = row.diagnosis
-        if column not in STAGE_COLUMNS or d is None:
-            return self._text(row, column)
-        name = STAGE_COLUMNS[column]
-        if d.running_stage == name:
-            return f"{name} running"
-        stage = d.stage(name)
-        timing = f" {format_ms(stage.elapsed_ms)}" if stage.status in (StageStatus.OK, StageStatus.FAILED) else ""
-        return f"{name} {stage.status.value.replace('_', ' ')}{timing}"
-
-    def _tooltip(self, row: Row, column: Column) -> str | None:
-        d = row.diagnosis
-        if column is Column.TARGET:
-            return row.spec.description or row.spec.label
-        if column is Column.WATCH and row.watch is not None:
-            return "\n".join(change.describe() for change in row.watch.changes) or None
-        if d is None:
-            return None
-        if column in STAGE_COLUMNS:
-            name = STAGE_COLUMNS[column]
-            if d.running_stage == name:
-                return f"{name}: running"
-            stage = d.stage(name)
-            timing = f" in {format_ms(stage.elapsed_ms)}" if stage.status in (StageStatus.OK,
-                                                                               StageStatus.FAILED) else ""
-            return f"{stage.name}: {stage.status.value}{timing}" + (f" — {stage.detail}" if stage.detail else "")
-        if column in (Column.PROBLEM, Column.STATUS) and d.failure is not None and row.final:
-            return f"{d.failure.message}\n\nWhat to try: {d.failure.hint}"
-        if column is Column.VERSION and d.identify is not None:
-            return f"{d.identify.product_vendor} {d.identify.product_version}"
-        return None
-
-    def _sort_key(self, row: Row, column: Column) -> Any:
-        d = row.diagnosis
-        if column is Column.STATUS:
-            return list(State).index(row.state)
-        if column in STAGE_COLUMNS:
-            if d is None:
-                return -1.0
-            stage = d.stage(STAGE_COLUMNS[column])
-            # Failures first when sorting descending; within a status, by time.
-            return (1e9 if stage.status is StageStatus.FAILED else 0.0) + stage.elapsed_ms
-        if column is Column.TIME:
-            return -1.0 if d is None else d.elapsed_ms
-        if column is Column.PROBLEM:
-            return row.problem.lower()  # equal problems sort together, whatever notes follow them
-        if column is Column.WATCH:
-            watch = row.watch
-            return (-1.0, "") if watch is None or watch.since is None else (watch.since, str(watch.health))
-        return self._text(row, column).lower()
