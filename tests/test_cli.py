@@ -102,6 +102,25 @@ def test_usage_errors_exit_2_naming_the_field(args: list[str], field: str, capsy
     assert field in err and "Typed-Secret" not in err
 
 
+def test_help_is_wrapped_to_the_terminal_width(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """--help reads well in a narrow terminal and uses a wide one ($COLUMNS, as Python's own tools honour it)."""
+    from core.cli import main
+
+    def help_lines(columns: int) -> list[str]:
+        monkeypatch.setenv("COLUMNS", str(columns))
+        with pytest.raises(SystemExit):
+            main(["check", "--help"])
+        return capsys.readouterr().out.splitlines()
+
+    narrow, wide = help_lines(60), help_lines(160)
+    assert len(narrow) > len(wide)
+    options = narrow[narrow.index("options:"):]
+    # Every option's help is wrapped; only a list of choices ("{none,basic,...}") cannot be broken.
+    assert all(len(line) <= 60 for line in options if "{" not in line)
+    assert max(len(line) for line in wide) > 100
+
+
 def test_targets_file_and_report(lab: Lab, tmp_path: Path) -> None:
     listing = tmp_path / "hosts.txt"
     listing.write_text(f"# lab\n{lab.url('winrm-http')}\n{lab.url('iis-404')}\n", encoding="utf-8")
