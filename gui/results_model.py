@@ -137,15 +137,15 @@ class ResultsModel(QAbstractTableModel):
             if number is None:
                 continue
             row = self._rows[number]
-            shown = keep_shown and row.final
-            if not shown:
+            if keep_shown and row.final:
+                row.run_id += 1  # nothing shown changes: no count, no signal
+            else:
                 self._uncount(row)  # before the new run id: a row's state depends on it
-            row.run_id += 1
-            started.append((key, row.run_id, row.spec))
-            if not shown:
+                row.run_id += 1
                 row.diagnosis, row.final, row.cells, row.problem = None, False, None, ""
                 self._count(row)
                 numbers.append(number)
+            started.append((key, row.run_id, row.spec))
         self._changed(numbers)
         return started
 
